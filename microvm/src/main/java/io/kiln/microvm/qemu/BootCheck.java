@@ -1,0 +1,53 @@
+package io.kiln.microvm.qemu;
+
+import io.kiln.microvm.image.GuestImage;
+import io.kiln.protocol.ReadyFrame;
+
+import java.time.Duration;
+
+/**
+ * Boots the guest image once under QEMU and prints the agent's READY: the quickest proof
+ * that kernel, init, JRE and agent fit together. {@code ./run.sh} runs it.
+ *
+ * <pre>java -cp ... io.kiln.microvm.qemu.BootCheck [tcg|kvm] [--quiet]</pre>
+ */
+public final class BootCheck {
+
+    private BootCheck() {
+    }
+
+    public static void main(String[] args) {
+        Accelerator accelerator = Accelerator.TCG;
+        boolean quiet = false;
+        for (String arg : args) {
+            switch (arg) {
+                case "tcg" -> accelerator = Accelerator.TCG;
+                case "kvm" -> accelerator = Accelerator.KVM;
+                case "--quiet" -> quiet = true;
+                default -> {
+                    System.err.println("usage: BootCheck [tcg|kvm] [--quiet]");
+                    System.exit(2);
+                }
+            }
+        }
+        boolean echo = !quiet;
+        try {
+            GuestImage image = GuestImage.locate();
+            System.out.println("booting guest image " + image.id() + " on QEMU microvm (" + accelerator + ")");
+            long start = System.nanoTime();
+            try (QemuGuest guest = QemuGuest.start(image, accelerator, 512, 1, "",
+                    line -> {
+                        if (echo) {
+                            System.out.println("  console | " + line);
+                        }
+                    })) {
+                ReadyFrame ready = guest.awaitReady(Duration.ofMinutes(3));
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                System.out.println("READY " + ready.metadata() + " after " + millis + " ms");
+            }
+        } catch (RuntimeException e) {
+            System.err.println("boot check failed: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+}
