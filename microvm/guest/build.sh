@@ -16,9 +16,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 agent=${1:-$repo/function-runtime/agent/target/kiln-agent.jar}
 [ -f "$agent" ] || die "agent jar $agent not found: run 'mvn -B package -DskipTests' first"
-agent=$(readlink -f "$agent")
 
 mkdir -p "$KILN_CACHE"/{kernel,initramfs,guest}
+# Hash and pack one copy: a concurrent Maven build may replace the jar while we work.
+agent_copy=$(mktemp "${TMPDIR:-/tmp}/kiln-agent.XXXXXX.jar")
+trap 'rm -f "$agent_copy"' EXIT
+cp "$agent" "$agent_copy"
+agent=$agent_copy
 # One builder at a time per cache: CI and ./run.sh may start together.
 exec 9>"$KILN_CACHE/guest.lock"
 flock 9
@@ -56,7 +60,7 @@ else
   else
     log "kernel ${kernel_key:0:16} not cached: building"
     rm -rf "$kernel_dir.tmp"
-    "$here/build-kernel.sh" "$kernel_dir.tmp"
+    "$here/build-kernel.sh" "$kernel_dir.tmp" >&2
     rm -rf "$kernel_dir" && mv "$kernel_dir.tmp" "$kernel_dir"
   fi
   if [ -f "$initramfs_dir/initramfs.cpio" ]; then
@@ -64,7 +68,7 @@ else
   else
     log "initramfs ${initramfs_key:0:16} not cached: building"
     rm -rf "$initramfs_dir.tmp"
-    "$here/build-initramfs.sh" "$agent" "$initramfs_dir.tmp"
+    "$here/build-initramfs.sh" "$agent" "$initramfs_dir.tmp" >&2
     rm -rf "$initramfs_dir" && mv "$initramfs_dir.tmp" "$initramfs_dir"
   fi
   rm -rf "$guest_dir.tmp" && mkdir -p "$guest_dir.tmp"

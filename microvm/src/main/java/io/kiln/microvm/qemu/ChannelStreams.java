@@ -12,12 +12,12 @@ import java.nio.channels.SocketChannel;
  * on JDK 17 its streams hold the channel's blocking lock while reading, so a writer waits
  * for the next incoming byte.
  */
-final class ChannelStreams {
+public final class ChannelStreams {
 
     private ChannelStreams() {
     }
 
-    static InputStream input(SocketChannel channel) {
+    public static InputStream input(SocketChannel channel) {
         return new InputStream() {
             @Override
             public int read() throws IOException {
@@ -41,7 +41,7 @@ final class ChannelStreams {
         };
     }
 
-    static OutputStream output(SocketChannel channel) {
+    public static OutputStream output(SocketChannel channel) {
         return new OutputStream() {
             @Override
             public void write(int b) throws IOException {
