@@ -24,12 +24,27 @@ public record GuestImage(String id, Path directory, Path kernel, Path initramfs)
 
     /**
      * Kernel command line every Kiln guest boots with, before the engine adds its device
-     * descriptions. {@code reboot=k} makes a guest reboot a keyboard-controller reset, which
-     * both engines turn into the VM stopping; {@code panic=-1} turns a panic into that same
-     * reset at once. Mitigations protect processes inside a guest from each other, and a
-     * guest runs one process; the host kernel keeps guests apart.
+     * descriptions. {@code reboot=t} makes a guest reboot a triple fault: a CPU reset that
+     * every engine sees and turns into the VM stopping (QEMU's microvm machine has no i8042,
+     * so a keyboard-controller reset would fall through to a BIOS restart nobody notices).
+     * {@code panic=-1} turns a panic into that same reset at once. Mitigations protect
+     * processes inside a guest from each other, and a guest runs one process; the host
+     * kernel keeps guests apart.
      */
-    public static final String BASE_COMMAND_LINE = "console=ttyS0 reboot=k panic=-1 mitigations=off";
+    public static final String BASE_COMMAND_LINE = "console=ttyS0 reboot=t panic=-1 mitigations=off";
+
+    /**
+     * The least guest memory this image boots in: the kernel unpacks the initramfs into RAM
+     * while the archive itself is still there, so both fit at once, plus room for the JVM.
+     */
+    public int minimumMemoryMib() {
+        try {
+            long initramfsMib = (Files.size(initramfs) + (1 << 20) - 1) >> 20;
+            return (int) (2 * initramfsMib + 64);
+        } catch (IOException e) {
+            throw new GuestImageException("cannot read " + initramfs + ": " + e.getMessage());
+        }
+    }
 
     public GuestImage {
         if (!Files.isRegularFile(kernel)) {

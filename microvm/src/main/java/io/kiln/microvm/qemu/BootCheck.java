@@ -35,7 +35,7 @@ public final class BootCheck {
             GuestImage image = GuestImage.locate();
             System.out.println("booting guest image " + image.id() + " on QEMU microvm (" + accelerator + ")");
             long start = System.nanoTime();
-            try (QemuGuest guest = QemuGuest.start(image, accelerator, 512, 1, "",
+            try (QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, accelerator, 512, 1, ""), false,
                     line -> {
                         if (echo) {
                             System.out.println("  console | " + line);

@@ -1,10 +1,15 @@
 package io.kiln.microvm.qemu;
 
 import io.kiln.microvm.console.ConsoleLog;
-import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.qemu.qmp.QmpClient;
+import io.kiln.microvm.qemu.qmp.QmpEvent;
+import io.kiln.microvm.qemu.qmp.QmpException;
 import io.kiln.protocol.Frame;
 import io.kiln.protocol.FrameCodec;
 import io.kiln.protocol.ReadyFrame;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,27 +17,38 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * One guest running in a {@code qemu-system-x86_64 -M microvm} child process: its console
- * goes to a {@link ConsoleLog}, its function channel is a pair of byte streams.
+ * One guest running in a {@code qemu-system-x86_64 -M microvm} child process, controlled
+ * over QMP: its console goes to a {@link ConsoleLog}, its function channel is a pair of
+ * byte streams.
+ *
+ * <p>A guest is either booted from an image or restored from a {@link QemuSnapshot}. A
+ * guest whose RAM is a shared file ({@link #boot} with {@code snapshotable}, or
+ * {@link #restore} with {@code snapshotable}) can be snapshotted once; the snapshot takes
+ * over its RAM file, so the guest ends there.
  *
  * <p>Every QEMU child is destroyed when its guest is closed, when starting fails half way,
- * and when this JVM exits normally (a shutdown hook). Its socket and temporary directory go
- * with it.
+ * when this JVM exits normally (a shutdown hook) and when it is killed (see
+ * {@link QemuProcesses}). Its sockets and temporary files go with it.
  */
 public final class QemuGuest implements AutoCloseable {
 
@@ -43,96 +59,212 @@ public final class QemuGuest implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(QemuGuest::close), "kiln-qemu-reaper"));
     }
 
-    private final Process process;
-    private final SocketChannel channel;
-    private final InputStream channelIn;
-    private final OutputStream channelOut;
-    private final ConsoleLog console;
-    private final Thread consolePump;
-    private final Path workDir;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    private QemuGuest(Process process, SocketChannel channel, ConsoleLog console, Thread consolePump, Path workDir) {
+    private final QemuVmConfig config;
+    private final GuestRam ram;
+    private final Process process;
+    private final Thread consolePump;
+    private final ConsoleLog console;
+    private final Path workDir;
+    private final AtomicReference<String> shutdownReason = new AtomicReference<>();
+    private QmpClient qmp;
+    private SocketChannel channel;
+    private InputStream channelIn;
+    private OutputStream channelOut;
+
+    private QemuGuest(QemuVmConfig config, GuestRam ram, Process process, Thread consolePump, ConsoleLog console, Path workDir) {
+        this.config = config;
+        this.ram = ram;
         this.process = process;
-        this.channel = channel;
-        this.channelIn = ChannelStreams.input(channel);
-        this.channelOut = ChannelStreams.output(channel);
-        this.console = console;
         this.consolePump = consolePump;
+        this.console = console;
         this.workDir = workDir;
     }
 
-    /** Boots {@code image} with the given shape; returns once QEMU has connected the channel. */
-    public static QemuGuest start(GuestImage image, Accelerator accelerator, int memoryMib, int vcpus,
-                                  String extraKernelArgs, Consumer<String> consoleSink) {
-        Path qemu = QemuBinary.locate();
+    /**
+     * Boots a guest from its image. With {@code snapshotable}, its RAM is a file so that it
+     * can later be snapshotted; otherwise anonymous memory.
+     */
+    public static QemuGuest boot(QemuVmConfig config, boolean snapshotable, Consumer<String> consoleSink) {
         Path workDir = createWorkDir();
-        Path socket = workDir.resolve("channel.sock");
-        QemuMicroVmCommand command = new QemuMicroVmCommand(qemu, image, accelerator, memoryMib, vcpus, socket, extraKernelArgs);
+        GuestRam ram = snapshotable ? new GuestRam.SharedFile(workDir.resolve("memory")) : new GuestRam.Anonymous();
+        return start(config, ram, workDir, null, consoleSink);
+    }
+
+    /**
+     * Restores a guest from a snapshot and lets it run. The snapshot's memory is mapped
+     * privately: nothing is read up front and the snapshot never changes. With
+     * {@code snapshotable} the memory is copied (sparsely) instead, so that the restored guest
+     * can itself be snapshotted, as a function snapshot is taken from a restored base.
+     */
+    public static QemuGuest restore(QemuSnapshot snapshot, Accelerator accelerator, boolean snapshotable,
+                                    Consumer<String> consoleSink) {
+        QemuVmConfig config = snapshot.config(accelerator);
+        Path workDir = createWorkDir();
+        GuestRam ram;
+        if (snapshotable) {
+            Path copy = workDir.resolve("memory");
+            try {
+                SparseFiles.copy(snapshot.memory(), copy);
+            } catch (IOException e) {
+                deleteRecursively(workDir);
+                throw new QemuException("copying snapshot memory " + snapshot.memory() + " failed: " + e.getMessage(), e);
+            }
+            ram = new GuestRam.SharedFile(copy);
+        } else {
+            ram = new GuestRam.PrivateFile(snapshot.memory());
+        }
+        return start(config, ram, workDir, snapshot, consoleSink);
+    }
+
+    private static QemuGuest start(QemuVmConfig config, GuestRam ram, Path workDir, QemuSnapshot from,
+                                   Consumer<String> consoleSink) {
+        Path qemu = QemuBinary.locate();
+        Path channelSocket = workDir.resolve("channel.sock");
+        Path qmpSocket = workDir.resolve("qmp.sock");
+        QemuMicroVmCommand command = new QemuMicroVmCommand(qemu, config, ram, channelSocket, qmpSocket, from != null);
         ConsoleLog console = new ConsoleLog(consoleSink, 200);
-        Process process = null;
+        QemuGuest guest = null;
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(socket));
+            server.bind(UnixDomainSocketAddress.of(channelSocket));
             server.configureBlocking(false);
-            process = new ProcessBuilder(command.argv()).redirectErrorStream(true).start();
+            Process process = QemuProcesses.start(command.argv());
             process.getOutputStream().close();
-            Thread pump = pumpConsole(process, console);
-            SocketChannel channel = acceptWhileAlive(server, process, Duration.ofSeconds(30), console);
-            channel.configureBlocking(true);
-            Files.deleteIfExists(socket);
-            QemuGuest guest = new QemuGuest(process, channel, console, pump, workDir);
+            guest = new QemuGuest(config, ram, process, pumpConsole(process, console), console, workDir);
             LIVE.add(guest);
+            guest.connect(server);
+            Files.deleteIfExists(channelSocket);
+            if (from != null) {
+                guest.loadState(from);
+            }
             return guest;
         } catch (IOException | RuntimeException e) {
-            if (process != null) {
-                process.destroyForcibly();
+            String output = guest == null ? "" : "; QEMU's output:\n" + guest.settledConsole();
+            if (guest != null) {
+                guest.close();
+            } else {
+                deleteRecursively(workDir);
             }
-            deleteRecursively(workDir);
-            if (e instanceof QemuException qe) {
-                throw qe;
-            }
-            throw new QemuException("could not start " + String.join(" ", command.argv()) + ": " + e.getMessage(), e);
+            String what = from == null ? "booting " + config.image().id() : "restoring " + from.directory();
+            throw new QemuException(what + " failed: " + e.getMessage() + output, e);
         }
     }
 
-    private static SocketChannel acceptWhileAlive(ServerSocketChannel server, Process process, Duration timeout,
-                                                  ConsoleLog console) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            SocketChannel accepted = server.accept();
-            if (accepted != null) {
-                return accepted;
-            }
+    private void connect(ServerSocketChannel server) throws IOException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        qmp = QmpClient.connect(workDir.resolve("qmp.sock"), process::isAlive, START_TIMEOUT, this::onEvent);
+        // QEMU connects the channel while starting, before the QMP socket answers.
+        SocketChannel accepted;
+        while ((accepted = server.accept()) == null) {
             if (!process.isAlive()) {
-                waitQuietly(process);
-                console.flush();
-                throw new QemuException("QEMU exited with status " + process.exitValue()
-                        + " before connecting the function channel; its output:\n" + console.tailText());
+                throw new QemuException("QEMU exited with status " + exitValue() + " before connecting the function channel");
             }
             if (System.nanoTime() > deadline) {
-                throw new QemuException("QEMU did not connect the function channel within " + timeout.toSeconds()
-                        + " s; its output:\n" + console.tailText());
+                throw new QemuException("QEMU did not connect the function channel within " + START_TIMEOUT.toSeconds() + " s");
             }
-            sleep(5);
+            sleepMillis(2);
+        }
+        accepted.configureBlocking(true);
+        channel = accepted;
+        channelIn = ChannelStreams.input(accepted);
+        channelOut = ChannelStreams.output(accepted);
+    }
+
+    private void onEvent(QmpEvent event) {
+        if (event.name().equals("SHUTDOWN")) {
+            // guest-reset, guest-panic, guest-shutdown, host-qmp-quit, host-signal, ...
+            shutdownReason.compareAndSet(null, event.data().path("reason").asText("unknown"));
         }
     }
 
-    /** QEMU's stdout (the guest's serial console) and stderr (QEMU's own errors), line by line. */
-    private static Thread pumpConsole(Process process, ConsoleLog console) {
-        Thread pump = new Thread(() -> {
-            byte[] buffer = new byte[8192];
-            try (InputStream in = process.getInputStream()) {
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    console.accept(buffer, 0, n);
-                }
-            } catch (IOException e) {
-                // The process is gone; what it printed is already in the log.
-            } finally {
-                console.flush();
+    /** Loads a snapshot's device state into a QEMU started with -incoming, then lets the guest run. */
+    private void loadState(QemuSnapshot snapshot) {
+        qmp.execute("migrate-set-capabilities", ignoreSharedRam());
+        qmp.execute("migrate-incoming", QmpClient.arguments().put("uri", "exec:cat " + shellPath(snapshot.state())));
+        awaitMigration("restore");
+        qmp.execute("cont");
+    }
+
+    /**
+     * Pauses the guest and writes it to {@code directory} as a snapshot. Only device state is
+     * written: the guest's RAM file becomes the snapshot's memory. The guest is gone afterwards.
+     */
+    public QemuSnapshot snapshot(Path directory) {
+        if (!(ram instanceof GuestRam.SharedFile shared)) {
+            throw new IllegalStateException("this guest was not started snapshotable; its RAM is " + ram);
+        }
+        try {
+            Files.createDirectories(directory);
+            if (Files.exists(directory.resolve("snapshot.json"))) {
+                throw new QemuException("a snapshot already exists in " + directory);
             }
-        }, "kiln-qemu-console-" + process.pid());
-        pump.setDaemon(true);
-        pump.start();
-        return pump;
+            qmp.execute("stop");
+            qmp.execute("migrate-set-capabilities", ignoreSharedRam());
+            Path state = directory.resolve("state");
+            qmp.execute("migrate", QmpClient.arguments().put("uri", "exec:cat > " + shellPath(state)));
+            awaitMigration("snapshot");
+            String version = qmp.qemuVersion();
+            close(false);
+            moveMemory(shared.file(), directory.resolve("memory"));
+            deleteRecursively(workDir);
+            QemuSnapshot.Info info = new QemuSnapshot.Info(QemuSnapshot.FORMAT, "qemu", version, config.image().id(),
+                    config.image().directory(), config.accelerator().name(), config.memoryMib(), config.vcpus(),
+                    config.kernelCommandLine(), Instant.now().toString());
+            return QemuSnapshot.write(directory, info);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw new QemuException("snapshot to " + directory + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Renames the RAM file into the snapshot; across file systems, copies it sparsely. */
+    private static void moveMemory(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            SparseFiles.copy(from, to);
+            Files.delete(from);
+        }
+    }
+
+    private static ObjectNode ignoreSharedRam() {
+        // x-ignore-shared leaves file-backed shared RAM out of the migration stream: the RAM
+        // file already holds it. That is what makes a snapshot a few KiB of device state and
+        // a restore independent of the guest's memory size.
+        var args = QmpClient.arguments();
+        args.putArray("capabilities").addObject().put("capability", "x-ignore-shared").put("state", true);
+        return args;
+    }
+
+    private void awaitMigration(String what) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            JsonNode status = qmp.execute("query-migrate");
+            String s = status.path("status").asText();
+            switch (s) {
+                case "completed":
+                    return;
+                case "failed":
+                case "cancelled":
+                    throw new QemuException(what + " migration " + s + ": " + status.path("error-desc").asText("no reason given"));
+                default:
+                    if (System.nanoTime() > deadline) {
+                        throw new QemuException(what + " migration still '" + s + "' after " + START_TIMEOUT.toSeconds() + " s");
+                    }
+                    sleepMillis(2);
+            }
+        }
+    }
+
+    /** Stops the guest's vCPUs; its memory and devices stay as they are. */
+    public void pause() {
+        qmp.execute("stop");
+    }
+
+    /** Lets a paused guest run again. */
+    public void resume() {
+        qmp.execute("cont");
     }
 
     /**
@@ -177,15 +309,14 @@ public final class QemuGuest implements AutoCloseable {
                         + settledConsole());
             }
             if (!process.isAlive()) {
-                throw new QemuException("the guest stopped (QEMU exit status " + process.exitValue()
-                        + ") before reporting READY; console:\n" + settledConsole());
+                throw new QemuException("the guest stopped (" + exitDescription() + ") before reporting READY; console:\n"
+                        + settledConsole());
             }
             Throwable cause = first.handle((f, t) -> t).get();
             close();
-            throw new QemuException("reading the guest's READY failed: " + cause + "; console:\n"
-                    + settledConsole(), cause);
+            throw new QemuException("reading the guest's READY failed: " + cause + "; console:\n" + settledConsole(), cause);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("unreachable: the failure was handled", e);
+            throw new IllegalStateException("unreachable: the failure was handled above", e);
         } catch (InterruptedException e) {
             close();
             Thread.currentThread().interrupt();
@@ -194,9 +325,32 @@ public final class QemuGuest implements AutoCloseable {
     }
 
     /** The console's tail once QEMU's last output has been read (bounded wait). */
-    private String settledConsole() throws InterruptedException {
-        consolePump.join(1000);
+    private String settledConsole() {
+        try {
+            consolePump.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return console.tailText();
+    }
+
+    /** QEMU's stdout (the guest's serial console) and stderr (QEMU's own errors), line by line. */
+    private static Thread pumpConsole(Process process, ConsoleLog console) {
+        Thread pump = new Thread(() -> {
+            byte[] buffer = new byte[8192];
+            try (InputStream in = process.getInputStream()) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    console.accept(buffer, 0, n);
+                }
+            } catch (IOException e) {
+                // The process is gone; what it printed is already in the log.
+            } finally {
+                console.flush();
+            }
+        }, "kiln-qemu-console-" + process.pid());
+        pump.setDaemon(true);
+        pump.start();
+        return pump;
     }
 
     /** Bytes from the guest's function channel. */
@@ -213,6 +367,10 @@ public final class QemuGuest implements AutoCloseable {
         return console;
     }
 
+    public QemuVmConfig config() {
+        return config;
+    }
+
     public long pid() {
         return process.pid();
     }
@@ -221,11 +379,47 @@ public final class QemuGuest implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Destroys the guest: QEMU is killed and reaped, the channel closed, temp files removed. Idempotent. */
+    /**
+     * Why the guest stopped, once it has: QEMU's shutdown reason ({@code guest-reset} when
+     * the agent exited or the kernel panicked, {@code host-qmp-quit} when we closed it), or
+     * the exit status when QEMU died without saying.
+     */
+    public Optional<String> exitReason() {
+        if (process.isAlive()) {
+            return Optional.empty();
+        }
+        return Optional.of(exitDescription());
+    }
+
+    private String exitDescription() {
+        String reason = shutdownReason.get();
+        return reason != null ? reason : "QEMU exit status " + exitValue();
+    }
+
+    private int exitValue() {
+        try {
+            process.waitFor(1, TimeUnit.SECONDS);
+            return process.exitValue();
+        } catch (InterruptedException | IllegalThreadStateException e) {
+            return -1;
+        }
+    }
+
+    /** Destroys the guest: QEMU is stopped and reaped, sockets closed, temp files removed. Idempotent. */
     @Override
     public void close() {
+        close(true);
+    }
+
+    private void close(boolean deleteFiles) {
         LIVE.remove(this);
-        process.destroy();
+        if (qmp != null && process.isAlive()) {
+            try {
+                qmp.execute("quit");
+            } catch (QmpException ignored) {
+                // Killed below.
+            }
+        }
         try {
             if (!process.waitFor(2, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
@@ -235,12 +429,19 @@ public final class QemuGuest implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // Closing a socket whose peer is dead; nothing to recover.
+        if (qmp != null) {
+            qmp.close();
         }
-        deleteRecursively(workDir);
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Closing a socket whose peer is dead; nothing to recover.
+            }
+        }
+        if (deleteFiles) {
+            deleteRecursively(workDir);
+        }
     }
 
     private static Path createWorkDir() {
@@ -252,6 +453,11 @@ public final class QemuGuest implements AutoCloseable {
         }
     }
 
+    /** QEMU runs exec: URIs through /bin/sh; our paths are ours, but quote them all the same. */
+    private static String shellPath(Path path) {
+        return "'" + path.toString().replace("'", "'\\''") + "'";
+    }
+
     private static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -260,20 +466,12 @@ public final class QemuGuest implements AutoCloseable {
         }
     }
 
-    private static void waitQuietly(Process process) {
-        try {
-            process.waitFor(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(long millis) {
+    private static void sleepMillis(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new QemuException("interrupted while starting QEMU");
+            throw new QemuException("interrupted");
         }
     }
 }

@@ -33,7 +33,7 @@ class GuestImageSmokeTest {
         List<String> console = new CopyOnWriteArrayList<>();
         Path workDir;
         long pid;
-        try (QemuGuest guest = QemuGuest.start(image, Accelerator.TCG, 512, 1, "", console::add)) {
+        try (QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, Accelerator.TCG, 512, 1, ""), false, console::add)) {
             pid = guest.pid();
             ReadyFrame ready = guest.awaitReady(READY_TIMEOUT);
             String meta = ready.metadata();
@@ -52,9 +52,10 @@ class GuestImageSmokeTest {
     void aGuestThatCannotStartItsInitFailsWithTheConsoleTail() {
         GuestImage image = GuestImage.locate();
         // No such init: the kernel panics, panic=-1 resets, and -no-reboot ends QEMU.
-        try (QemuGuest guest = QemuGuest.start(image, Accelerator.TCG, 256, 1, "rdinit=/no-such-init", line -> { })) {
+        try (QemuGuest guest = QemuGuest.boot(
+                new QemuVmConfig(image, Accelerator.TCG, 256, 1, "rdinit=/no-such-init"), false, line -> { })) {
             QemuException e = assertThrows(QemuException.class, () -> guest.awaitReady(READY_TIMEOUT));
-            assertTrue(e.getMessage().contains("before reporting READY"), e::getMessage);
+            assertTrue(e.getMessage().startsWith("the guest stopped (guest-reset) before reporting READY"), e::getMessage);
             assertTrue(e.getMessage().contains("Kernel panic"), () -> "console tail missing: " + e.getMessage());
             assertFalse(guest.isAlive());
         }

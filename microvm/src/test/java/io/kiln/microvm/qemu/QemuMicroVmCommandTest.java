@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,11 +27,11 @@ class QemuMicroVmCommandTest {
     }
 
     @Test
-    void buildsTheMicrovmCommandLine() throws IOException {
+    void bootsAnImageWithAnonymousMemory() throws IOException {
         GuestImage image = image();
-        Path socket = dir.resolve("ch.sock");
-        var command = new QemuMicroVmCommand(Path.of("/usr/bin/qemu-system-x86_64"), image, Accelerator.TCG, 512, 2,
-                socket, " quiet ");
+        var config = new QemuVmConfig(image, Accelerator.TCG, 512, 2, " quiet ");
+        var command = new QemuMicroVmCommand(Path.of("/usr/bin/qemu-system-x86_64"), config, new GuestRam.Anonymous(),
+                dir.resolve("ch.sock"), dir.resolve("qmp.sock"), false);
         Path d = image.directory();
         assertEquals(List.of(
                 "/usr/bin/qemu-system-x86_64",
@@ -40,34 +42,49 @@ class QemuMicroVmCommandTest {
                 "-no-reboot", "-serial", "stdio",
                 "-kernel", d.resolve("vmlinux").toString(),
                 "-initrd", d.resolve("initramfs.cpio").toString(),
-                "-append", "console=ttyS0 reboot=k panic=-1 mitigations=off quiet",
+                "-append", "console=ttyS0 reboot=t panic=-1 mitigations=off quiet",
                 "-device", "virtio-serial-device,max_ports=1",
-                "-chardev", "socket,id=channel,path=" + socket,
+                "-chardev", "socket,id=channel,path=" + dir.resolve("ch.sock"),
                 "-device", "virtconsole,chardev=channel",
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
-                "-device", "virtio-rng-device,rng=rng"), command.argv());
+                "-device", "virtio-rng-device,rng=rng",
+                "-qmp", "unix:" + dir.resolve("qmp.sock") + ",server=on,wait=off"), command.argv());
         assertEquals("abc123", image.id());
     }
 
     @Test
-    void kvmPassesTheHostCpuThrough() throws IOException {
-        var command = new QemuMicroVmCommand(Path.of("q"), image(), Accelerator.KVM, 128, 1, dir.resolve("s"), null);
-        List<String> argv = command.argv();
+    void aSnapshotableGuestHasItsRamInASharedFile() throws IOException {
+        var config = new QemuVmConfig(image(), Accelerator.KVM, 256, 1, null);
+        List<String> argv = new QemuMicroVmCommand(Path.of("q"), config, new GuestRam.SharedFile(Path.of("/d/memory")),
+                Path.of("c"), Path.of("m"), false).argv();
+        assertEquals("microvm,acpi=off,x-option-roms=off,rtc=off,memory-backend=ram", argv.get(argv.indexOf("-M") + 1));
+        assertEquals("memory-backend-file,id=ram,size=256M,mem-path=/d/memory,share=on", argv.get(argv.indexOf("-object") + 1));
         assertEquals("kvm", argv.get(argv.indexOf("-accel") + 1));
         assertEquals("host", argv.get(argv.indexOf("-cpu") + 1));
-        assertEquals(GuestImage.BASE_COMMAND_LINE, command.kernelCommandLine());
+        assertEquals(-1, argv.indexOf("-incoming"));
+        assertEquals(GuestImage.BASE_COMMAND_LINE, config.kernelCommandLine());
+    }
+
+    @Test
+    void aRestoredGuestMapsTheSnapshotPrivatelyAndWaitsForItsState() throws IOException {
+        var config = new QemuVmConfig(image(), Accelerator.TCG, 256, 1, "");
+        List<String> argv = new QemuMicroVmCommand(Path.of("q"), config, new GuestRam.PrivateFile(Path.of("/s/memory")),
+                Path.of("c"), Path.of("m"), true).argv();
+        assertEquals("memory-backend-file,id=ram,size=256M,mem-path=/s/memory,share=off", argv.get(argv.indexOf("-object") + 1));
+        assertEquals(List.of("-incoming", "defer"), argv.subList(argv.size() - 2, argv.size()));
     }
 
     @Test
     void rejectsShapesNoGuestCanRun() throws IOException {
         GuestImage image = image();
-        Path s = dir.resolve("s");
-        assertEquals("memoryMib must be at least 64 (the JRE alone needs that), got 32",
+        // A 1-byte initramfs: 2 x 1 MiB + 64 MiB.
+        assertEquals(66, image.minimumMemoryMib());
+        assertEquals("guest image abc123 needs at least 66 MiB of memory (its initramfs is unpacked into RAM, then the JVM runs), got 65",
                 assertThrows(IllegalArgumentException.class,
-                        () -> new QemuMicroVmCommand(Path.of("q"), image, Accelerator.TCG, 32, 1, s, "")).getMessage());
+                        () -> new QemuVmConfig(image, Accelerator.TCG, 65, 1, "")).getMessage());
         assertEquals("vcpus must be within 1..16, got 0",
                 assertThrows(IllegalArgumentException.class,
-                        () -> new QemuMicroVmCommand(Path.of("q"), image, Accelerator.TCG, 128, 0, s, "")).getMessage());
+                        () -> new QemuVmConfig(image, Accelerator.TCG, 128, 0, "")).getMessage());
     }
 
     @Test
@@ -76,11 +93,10 @@ class QemuMicroVmCommandTest {
         Path qemu = bin.resolve(QemuBinary.NAME);
         Files.writeString(qemu, "#!/bin/sh\n");
         qemu.toFile().setExecutable(true);
-        assertEquals(qemu, QemuBinary.find(java.util.Map.of("PATH", "/nonexistent:" + bin)).orElseThrow());
-        assertEquals(java.util.Optional.empty(), QemuBinary.find(java.util.Map.of("PATH", "/nonexistent")));
-        assertEquals(qemu, QemuBinary.find(java.util.Map.of(QemuBinary.ENV, qemu.toString(), "PATH", "")).orElseThrow());
-        QemuException e = assertThrows(QemuException.class,
-                () -> QemuBinary.find(java.util.Map.of(QemuBinary.ENV, "/no/such/qemu")));
+        assertEquals(qemu, QemuBinary.find(Map.of("PATH", "/nonexistent:" + bin)).orElseThrow());
+        assertEquals(Optional.empty(), QemuBinary.find(Map.of("PATH", "/nonexistent")));
+        assertEquals(qemu, QemuBinary.find(Map.of(QemuBinary.ENV, qemu.toString(), "PATH", "")).orElseThrow());
+        QemuException e = assertThrows(QemuException.class, () -> QemuBinary.find(Map.of(QemuBinary.ENV, "/no/such/qemu")));
         assertEquals("KILN_QEMU=/no/such/qemu is not an executable file", e.getMessage());
     }
 }
