@@ -375,6 +375,11 @@ public final class QemuGuest implements AutoCloseable {
         return process.pid();
     }
 
+    /** Where this guest's sockets and private files live; removed when it is closed. */
+    Path workDirectory() {
+        return workDir;
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

@@ -19,6 +19,7 @@ public final class HostJvmForQemu {
         QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, Accelerator.TCG, 256, 1, ""), false, line -> { });
         guest.awaitReady(java.time.Duration.ofMinutes(3));
         System.out.println("qemu-pid " + guest.pid());
+        System.out.println("work-dir " + guest.workDirectory());
         System.out.flush();
         if (args[0].equals("exit")) {
             System.exit(0);

@@ -6,11 +6,11 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** No QEMU child outlives the JVM that started it: not on a normal exit, not on SIGKILL. */
@@ -24,14 +24,22 @@ class QemuProcessHygieneTest {
                 .redirectErrorStream(true).start();
     }
 
-    private static long qemuPid(Process host) throws Exception {
+    /** What the host JVM reports once its guest is READY. */
+    private record Started(long qemuPid, Path workDir) {
+    }
+
+    private static Started started(Process host) throws Exception {
         BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder printed = new StringBuilder();
+        long pid = -1;
         for (String line; (line = out.readLine()) != null; ) {
             if (line.startsWith("qemu-pid ")) {
-                return Long.parseLong(line.substring("qemu-pid ".length()));
+                pid = Long.parseLong(line.substring("qemu-pid ".length()));
+            } else if (line.startsWith("work-dir ") && pid > 0) {
+                return new Started(pid, Path.of(line.substring("work-dir ".length())));
+            } else {
+                printed.append(line).append('\n');
             }
-            printed.append(line).append('\n');
         }
         throw new AssertionError("the host JVM exited with " + host.waitFor() + " before starting QEMU:\n" + printed);
     }
@@ -51,7 +59,7 @@ class QemuProcessHygieneTest {
     void aKilledHostJvmTakesItsQemuChildrenWithIt() throws Exception {
         Process host = hostJvm("wait");
         try {
-            long qemu = qemuPid(host);
+            long qemu = started(host).qemuPid();
             assertTrue(ProcessHandle.of(qemu).map(ProcessHandle::isAlive).orElse(false), "QEMU should be running");
             host.destroyForcibly(); // SIGKILL: no shutdown hooks run
             assertTrue(host.waitFor(10, TimeUnit.SECONDS));
@@ -63,18 +71,11 @@ class QemuProcessHygieneTest {
 
     @Test
     void aNormalExitDestroysQemuAndItsFiles() throws Exception {
-        List<Path> before = kilnTempDirs();
         Process host = hostJvm("exit");
-        long qemu = qemuPid(host);
+        Started started = started(host);
+        assertTrue(Files.isDirectory(started.workDir()), "the guest's work directory should exist while it runs");
         assertTrue(host.waitFor(20, TimeUnit.SECONDS));
-        assertTrue(gone(qemu, 5_000), "QEMU " + qemu + " survived its parent's exit");
-        List<Path> leaked = kilnTempDirs().stream().filter(p -> !before.contains(p)).toList();
-        assertEquals(List.of(), leaked, "temporary directories left behind");
-    }
-
-    private static List<Path> kilnTempDirs() throws Exception {
-        try (var s = java.nio.file.Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return s.filter(p -> p.getFileName().toString().startsWith("kiln-qemu-")).toList();
-        }
+        assertTrue(gone(started.qemuPid(), 5_000), "QEMU " + started.qemuPid() + " survived its parent's exit");
+        assertFalse(Files.exists(started.workDir()), "work directory left behind: " + started.workDir());
     }
 }

@@ -1,0 +1,11 @@
+package io.kiln.microvm.snapshot;
+
+import io.kiln.microvm.devices.SerialState;
+import java.util.List;
+
+/** The whole saved VM except guest RAM, which lives in its own file next to this one. */
+public record Snapshot(int vcpus, long memoryBytes, String kernel, String commandLine, List<VcpuState> vcpuStates,
+                       MachineState machine, SerialState serial, List<VirtioDeviceState> virtio) {
+    public static final String STATE_FILE = "vmstate";
+    public static final String MEMORY_FILE = "memory";
+}
