@@ -1,0 +1,61 @@
+package io.kiln.agent.load;
+
+import io.kiln.agent.ErrorReport;
+import io.kiln.function.Kiln;
+import io.kiln.function.Lifecycle;
+
+import java.io.IOException;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A function's init, on the function thread: jar to class loader, static initialisers,
+ * construction, then the before-snapshot (priming) hooks in reverse registration order. Fatal
+ * errors ({@link ErrorReport#isFatal}) pass through; everything else becomes an
+ * {@link InitFailure} naming the phase.
+ */
+public final class InitRunner {
+
+    private final Path workDir;
+    private final ClassLoader agentLoader;
+    private final HandlerResolver resolver;
+
+    public InitRunner(Path workDir, ClassLoader agentLoader, HandlerResolver resolver) {
+        this.workDir = workDir;
+        this.agentLoader = agentLoader;
+        this.resolver = resolver;
+    }
+
+    public LoadedFunction init(LoadSpec spec, byte[] jar) throws InitFailure {
+        int hooksFrom = Kiln.registered().size();
+        URLClassLoader loader;
+        try {
+            loader = FunctionJar.open(workDir, jar, new ApiOnlyClassLoader(agentLoader));
+        } catch (IOException e) {
+            throw new InitFailure("load", "the function jar cannot be read: " + e.getMessage(), e);
+        }
+        Thread.currentThread().setContextClassLoader(loader);
+        ResolvedHandler handler;
+        try {
+            handler = resolver.resolve(loader, spec);
+        } catch (InitFailure e) {
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            throw new InitFailure("handler", "cannot resolve " + spec.handler() + ": " + e, e);
+        }
+        if (handler.target() instanceof Lifecycle l) {
+            Kiln.register(l);
+        }
+        List<Lifecycle> hooks = Kiln.registered();
+        for (int i = hooks.size() - 1; i >= hooksFrom; i--) {
+            try {
+                hooks.get(i).beforeSnapshot();
+            } catch (Throwable t) {
+                ErrorReport.rethrowIfFatal(t);
+                throw new InitFailure("prime", "a before-snapshot hook failed: " + t, t);
+            }
+        }
+        return new LoadedFunction(spec, loader, handler, hooksFrom);
+    }
+}

@@ -1,0 +1,112 @@
+package io.kiln.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kiln.agent.testing.AgentProcess;
+import io.kiln.agent.testing.Fixtures;
+import io.kiln.protocol.InitializedFrame;
+import io.kiln.protocol.RestoredFrame;
+import io.kiln.protocol.ResultFrame;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+import static io.kiln.agent.testing.AgentSession.expect;
+import static io.kiln.agent.testing.AgentSession.meta;
+import static io.kiln.agent.testing.AgentSession.text;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** RESTORED: reseeding, the clock and the kernel pool (guest only), hooks. */
+class RestoreTest {
+
+    static final List<String> ALL_SEEDS = List.of("NativePRNG", "NativePRNGBlocking",
+            "NativePRNGNonBlocking", "SHA1PRNG.seeder", "DRBG.seeder");
+
+    /** What {@code com.example.Rng} draws from its fixed seed, call after call. */
+    private static String[] unreseeded(int calls) throws Exception {
+        SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
+        r.setSeed(42L);
+        String[] out = new String[calls];
+        for (int i = 0; i < calls; i++) {
+            byte[] b = new byte[8];
+            r.nextBytes(b);
+            out[i] = HexFormat.of().formatHex(b);
+        }
+        return out;
+    }
+
+    @Test
+    void clonesOfOneStateDivergeAfterRestored() throws Exception {
+        String[] same = unreseeded(2);
+        try (AgentProcess a = AgentProcess.start(); AgentProcess b = AgentProcess.start()) {
+            for (AgentProcess p : List.of(a, b)) {
+                p.ready();
+                expect(p.load(Fixtures.functions(), "com.example.Rng"), InitializedFrame.class, 0);
+                // Identical state, as every clone of one snapshot has it.
+                assertEquals(same[0], text(expect(p.invoke(1, ""), ResultFrame.class, 1)));
+            }
+            a.send(Restores.frame(1767225600000L, 32, (byte) 1));
+            b.send(Restores.frame(1767225600000L, 32, (byte) 2));
+            for (AgentProcess p : List.of(a, b)) {
+                JsonNode ack = meta(p.reply(RestoredFrame.class));
+                assertEquals(ALL_SEEDS.toString(), strings(ack.get("reseeded")).toString());
+                assertEquals(0, ack.get("skipped").size());
+                assertEquals(false, ack.get("kernelEntropy").asBoolean()); // host mode
+                assertEquals(false, ack.get("clockSet").asBoolean());
+                assertEquals(1, ack.get("hooks").asInt());
+            }
+            String fromA = text(expect(a.invoke(2, ""), ResultFrame.class, 2));
+            String fromB = text(expect(b.invoke(2, ""), ResultFrame.class, 2));
+            assertNotEquals(fromA, fromB);
+            assertNotEquals(same[1], fromA);
+            assertNotEquals(same[1], fromB);
+        }
+    }
+
+    @Test
+    void guestModeFeedsTheKernelPoolAndSetsTheClock() throws Exception {
+        Path dir = Files.createDirectories(Fixtures.work().resolve("guest"));
+        Path args = dir.resolve("date-args");
+        Path urandom = dir.resolve("urandom");
+        Files.deleteIfExists(args);
+        Files.write(urandom, new byte[0]);
+        Path date = dir.resolve("fake-date");
+        Files.writeString(date, "#!/bin/sh\necho \"$@\" > " + args + "\n");
+        Files.setPosixFilePermissions(date, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.date=" + date,
+                "-Dkiln.agent.urandom=" + urandom), "--guest")) {
+            assertEquals("guest", meta(a.ready()).get("mode").asText());
+            expect(a.load(Fixtures.functions(), "com.example.Rng"), InitializedFrame.class, 0);
+            // 200 ms before a whole second: rounds to it if the restore takes under 700 ms.
+            a.send(Restores.frame(1767225599800L, 32, (byte) 7));
+            JsonNode ack = meta(a.reply(RestoredFrame.class));
+            assertEquals(ALL_SEEDS.toString(), strings(ack.get("reseeded")).toString());
+            assertEquals(true, ack.get("kernelEntropy").asBoolean());
+            assertEquals(true, ack.get("clockSet").asBoolean(), ack.toString());
+            assertEquals("-s @1767225600\n", Files.readString(args));
+            byte[] expected = new byte[32];
+            Arrays.fill(expected, (byte) 7);
+            assertArrayEquals(expected, Files.readAllBytes(urandom));
+            // The serial console got one human line.
+            String console = a.stderr();
+            assertTrue(console.startsWith("kiln-agent: READY protocol=1 java="
+                    + System.getProperty("java.version") + " in "), console);
+            assertTrue(console.endsWith(" ms\n"), console);
+        }
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+}
