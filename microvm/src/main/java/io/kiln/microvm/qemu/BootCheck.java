@@ -41,6 +41,7 @@ public final class BootCheck {
                             System.out.println("  console | " + line);
                         }
                     })) {
+                guest.start();
                 ReadyFrame ready = guest.awaitReady(Duration.ofMinutes(3));
                 long millis = (System.nanoTime() - start) / 1_000_000;
                 System.out.println("READY " + ready.metadata() + " after " + millis + " ms");

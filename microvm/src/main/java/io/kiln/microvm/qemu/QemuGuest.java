@@ -7,6 +7,9 @@ import io.kiln.microvm.qemu.qmp.QmpException;
 import io.kiln.protocol.Frame;
 import io.kiln.protocol.FrameCodec;
 import io.kiln.protocol.ReadyFrame;
+import io.kiln.microvm.vm.MicroVm;
+import io.kiln.microvm.vm.VmExit;
+import io.kiln.microvm.vm.VmState;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -41,22 +44,22 @@ import java.util.stream.Stream;
  * over QMP: its console goes to a {@link ConsoleLog}, its function channel is a pair of
  * byte streams.
  *
- * <p>A guest is either booted from an image or restored from a {@link QemuSnapshot}. A
- * guest whose RAM is a shared file ({@link #boot} with {@code snapshotable}, or
- * {@link #restore} with {@code snapshotable}) can be snapshotted once; the snapshot takes
- * over its RAM file, so the guest ends there.
+ * <p>A guest is either booted from an image or restored from a {@link QemuSnapshot}; either
+ * way it is created paused and runs from {@link #start()}. A guest whose RAM is a shared file
+ * ({@link #boot} or {@link #restore} with {@code snapshotable}) can be snapshotted once; the
+ * snapshot takes over its RAM file, so afterwards the guest can only be destroyed.
  *
  * <p>Every QEMU child is destroyed when its guest is closed, when starting fails half way,
  * when this JVM exits normally (a shutdown hook) and when it is killed (see
  * {@link QemuProcesses}). Its sockets and temporary files go with it.
  */
-public final class QemuGuest implements AutoCloseable {
+public final class QemuGuest implements MicroVm {
 
     /** Guests not yet closed, destroyed by the shutdown hook if the JVM exits first. */
     private static final Set<QemuGuest> LIVE = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(QemuGuest::close), "kiln-qemu-reaper"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(QemuGuest::destroy), "kiln-qemu-reaper"));
     }
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
@@ -68,6 +71,10 @@ public final class QemuGuest implements AutoCloseable {
     private final ConsoleLog console;
     private final Path workDir;
     private final AtomicReference<String> shutdownReason = new AtomicReference<>();
+    private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    private volatile VmState state = VmState.CREATED;
+    private volatile boolean destroyed;
+    private boolean snapshotTaken;
     private QmpClient qmp;
     private SocketChannel channel;
     private InputStream channelIn;
@@ -93,13 +100,14 @@ public final class QemuGuest implements AutoCloseable {
     }
 
     /**
-     * Restores a guest from a snapshot and lets it run. The snapshot's memory is mapped
+     * Restores a guest from a snapshot, paused until {@link #start()}. The snapshot's memory is mapped
      * privately: nothing is read up front and the snapshot never changes. With
      * {@code snapshotable} the memory is copied (sparsely) instead, so that the restored guest
      * can itself be snapshotted, as a function snapshot is taken from a restored base.
      */
-    public static QemuGuest restore(QemuSnapshot snapshot, Accelerator accelerator, boolean snapshotable,
+    public static QemuGuest restore(Path snapshotDirectory, Accelerator accelerator, boolean snapshotable,
                                     Consumer<String> consoleSink) {
+        QemuSnapshot snapshot = QemuSnapshot.load(snapshotDirectory);
         QemuVmConfig config = snapshot.config(accelerator);
         Path workDir = createWorkDir();
         GuestRam ram;
@@ -133,6 +141,8 @@ public final class QemuGuest implements AutoCloseable {
             process.getOutputStream().close();
             guest = new QemuGuest(config, ram, process, pumpConsole(process, console), console, workDir);
             LIVE.add(guest);
+            QemuGuest started = guest;
+            process.onExit().thenRun(started::onProcessExit);
             guest.connect(server);
             Files.deleteIfExists(channelSocket);
             if (from != null) {
@@ -142,7 +152,7 @@ public final class QemuGuest implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             String output = guest == null ? "" : "; QEMU's output:\n" + guest.settledConsole();
             if (guest != null) {
-                guest.close();
+                guest.destroy();
             } else {
                 deleteRecursively(workDir);
             }
@@ -183,38 +193,56 @@ public final class QemuGuest implements AutoCloseable {
         qmp.execute("migrate-set-capabilities", ignoreSharedRam());
         qmp.execute("migrate-incoming", QmpClient.arguments().put("uri", "exec:cat " + shellPath(snapshot.state())));
         awaitMigration("restore");
-        qmp.execute("cont");
+    }
+
+    private void onProcessExit() {
+        console.flush();
+        if (destroyed) {
+            state = VmState.DESTROYED;
+            exit.complete(new VmExit(VmExit.Reason.DESTROYED, "destroyed by the host"));
+            return;
+        }
+        state = VmState.STOPPED;
+        String reason = shutdownReason.get();
+        if ("guest-reset".equals(reason)) {
+            exit.complete(new VmExit(VmExit.Reason.GUEST_RESET, "the guest reset (its agent exited, or the kernel panicked)"));
+        } else if ("guest-shutdown".equals(reason) || "guest-panic".equals(reason)) {
+            exit.complete(new VmExit(VmExit.Reason.GUEST_SHUTDOWN, reason));
+        } else {
+            exit.complete(new VmExit(VmExit.Reason.ERROR, "QEMU exited (" + exitDescription() + ")"));
+        }
     }
 
     /**
      * Pauses the guest and writes it to {@code directory} as a snapshot. Only device state is
-     * written: the guest's RAM file becomes the snapshot's memory. The guest is gone afterwards.
+     * written: the guest's RAM file becomes the snapshot's memory, so the guest stays paused
+     * and can only be destroyed afterwards.
      */
-    public QemuSnapshot snapshot(Path directory) {
+    @Override
+    public synchronized void snapshot(Path directory) throws IOException {
         if (!(ram instanceof GuestRam.SharedFile shared)) {
             throw new IllegalStateException("this guest was not started snapshotable; its RAM is " + ram);
         }
+        requireUsable("snapshot");
+        Files.createDirectories(directory);
+        if (Files.exists(directory.resolve("snapshot.json"))) {
+            throw new IOException("a snapshot already exists in " + directory);
+        }
         try {
-            Files.createDirectories(directory);
-            if (Files.exists(directory.resolve("snapshot.json"))) {
-                throw new QemuException("a snapshot already exists in " + directory);
-            }
             qmp.execute("stop");
+            state = VmState.PAUSED;
+            snapshotTaken = true;
             qmp.execute("migrate-set-capabilities", ignoreSharedRam());
-            Path state = directory.resolve("state");
-            qmp.execute("migrate", QmpClient.arguments().put("uri", "exec:cat > " + shellPath(state)));
+            qmp.execute("migrate", QmpClient.arguments().put("uri", "exec:cat > " + shellPath(directory.resolve("state"))));
             awaitMigration("snapshot");
-            String version = qmp.qemuVersion();
-            close(false);
+            // QEMU keeps the file mapped; a rename does not disturb it, and the guest never runs again.
             moveMemory(shared.file(), directory.resolve("memory"));
-            deleteRecursively(workDir);
-            QemuSnapshot.Info info = new QemuSnapshot.Info(QemuSnapshot.FORMAT, "qemu", version, config.image().id(),
+            QemuSnapshot.Info info = new QemuSnapshot.Info(QemuSnapshot.FORMAT, "qemu", qmp.qemuVersion(), config.image().id(),
                     config.image().directory(), config.accelerator().name(), config.memoryMib(), config.vcpus(),
                     config.kernelCommandLine(), Instant.now().toString());
-            return QemuSnapshot.write(directory, info);
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw new QemuException("snapshot to " + directory + " failed: " + e.getMessage(), e);
+            QemuSnapshot.write(directory, info);
+        } catch (QemuException | QmpException e) {
+            throw new IOException("snapshot to " + directory + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -257,14 +285,50 @@ public final class QemuGuest implements AutoCloseable {
         }
     }
 
+    /** Lets the guest's vCPUs run: the first boot, or a restored guest continuing. */
+    @Override
+    public synchronized void start() {
+        requireUsable("start");
+        if (state != VmState.CREATED) {
+            throw new IllegalStateException("start() on a " + state + " guest; use resume()");
+        }
+        qmp.execute("cont");
+        state = VmState.RUNNING;
+    }
+
     /** Stops the guest's vCPUs; its memory and devices stay as they are. */
-    public void pause() {
+    @Override
+    public synchronized void pause() {
+        requireUsable("pause");
         qmp.execute("stop");
+        state = VmState.PAUSED;
     }
 
     /** Lets a paused guest run again. */
-    public void resume() {
+    @Override
+    public synchronized void resume() {
+        requireUsable("resume");
+        if (snapshotTaken) {
+            throw new IllegalStateException("this guest's memory now belongs to its snapshot; restore the snapshot instead");
+        }
         qmp.execute("cont");
+        state = VmState.RUNNING;
+    }
+
+    private void requireUsable(String operation) {
+        if (destroyed || !process.isAlive()) {
+            throw new IllegalStateException(operation + "() on a guest that has stopped (" + state + ")");
+        }
+    }
+
+    @Override
+    public VmState state() {
+        return state;
+    }
+
+    @Override
+    public CompletableFuture<VmExit> exit() {
+        return exit;
     }
 
     /**
@@ -287,7 +351,7 @@ public final class QemuGuest implements AutoCloseable {
         try {
             while (!first.isDone() && process.isAlive()) {
                 if (System.nanoTime() > deadline) {
-                    close();
+                    destroy();
                     throw new QemuException("the guest did not report READY within " + timeout.toSeconds()
                             + " s; console:\n" + console.tailText());
                 }
@@ -304,7 +368,7 @@ public final class QemuGuest implements AutoCloseable {
                 if (frame instanceof ReadyFrame ready) {
                     return ready;
                 }
-                close();
+                destroy();
                 throw new QemuException("the guest's first frame was " + frame.type() + ", not READY; console:\n"
                         + settledConsole());
             }
@@ -313,12 +377,12 @@ public final class QemuGuest implements AutoCloseable {
                         + settledConsole());
             }
             Throwable cause = first.handle((f, t) -> t).get();
-            close();
+            destroy();
             throw new QemuException("reading the guest's READY failed: " + cause + "; console:\n" + settledConsole(), cause);
         } catch (ExecutionException e) {
             throw new IllegalStateException("unreachable: the failure was handled above", e);
         } catch (InterruptedException e) {
-            close();
+            destroy();
             Thread.currentThread().interrupt();
             throw new QemuException("interrupted while waiting for the guest's READY");
         }
@@ -353,13 +417,13 @@ public final class QemuGuest implements AutoCloseable {
         return pump;
     }
 
-    /** Bytes from the guest's function channel. */
-    public InputStream channelIn() {
+    @Override
+    public InputStream fromGuest() {
         return channelIn;
     }
 
-    /** Bytes to the guest's function channel. */
-    public OutputStream channelOut() {
+    @Override
+    public OutputStream toGuest() {
         return channelOut;
     }
 
@@ -384,18 +448,6 @@ public final class QemuGuest implements AutoCloseable {
         return process.isAlive();
     }
 
-    /**
-     * Why the guest stopped, once it has: QEMU's shutdown reason ({@code guest-reset} when
-     * the agent exited or the kernel panicked, {@code host-qmp-quit} when we closed it), or
-     * the exit status when QEMU died without saying.
-     */
-    public Optional<String> exitReason() {
-        if (process.isAlive()) {
-            return Optional.empty();
-        }
-        return Optional.of(exitDescription());
-    }
-
     private String exitDescription() {
         String reason = shutdownReason.get();
         return reason != null ? reason : "QEMU exit status " + exitValue();
@@ -412,11 +464,8 @@ public final class QemuGuest implements AutoCloseable {
 
     /** Destroys the guest: QEMU is stopped and reaped, sockets closed, temp files removed. Idempotent. */
     @Override
-    public void close() {
-        close(true);
-    }
-
-    private void close(boolean deleteFiles) {
+    public void destroy() {
+        destroyed = true;
         LIVE.remove(this);
         if (qmp != null && process.isAlive()) {
             try {
@@ -444,9 +493,7 @@ public final class QemuGuest implements AutoCloseable {
                 // Closing a socket whose peer is dead; nothing to recover.
             }
         }
-        if (deleteFiles) {
-            deleteRecursively(workDir);
-        }
+        deleteRecursively(workDir);
     }
 
     private static Path createWorkDir() {

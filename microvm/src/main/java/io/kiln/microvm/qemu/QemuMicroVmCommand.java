@@ -51,6 +51,8 @@ public record QemuMicroVmCommand(
             a.addAll(List.of("-object", memoryBackend(file.file(), false)));
         }
         a.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none"));
+        // Created paused: MicroVm.start() lets the vCPUs run (and a restore stays paused until then).
+        a.add("-S");
         // A guest reboot (init's reboot -f, a panic) ends the QEMU process instead of rebooting.
         a.add("-no-reboot");
         a.addAll(List.of("-serial", "stdio"));

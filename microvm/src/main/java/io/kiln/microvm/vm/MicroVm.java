@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One microVM, independent of the engine behind it (the Java KVM engine here, a QEMU engine
- * later). The guest's function channel is a byte-stream pair; its console goes to the log sink
+ * One microVM, independent of the engine behind it (the Java KVM engine, {@code KvmMicroVm},
+ * or the QEMU engine, {@code QemuGuest}). The guest's function channel is a byte-stream pair; its console goes to the log sink
  * given in the config. Lifecycle calls block until the VM is in the requested state.
  */
 public interface MicroVm extends AutoCloseable {
@@ -19,7 +19,11 @@ public interface MicroVm extends AutoCloseable {
 
     void resume();
 
-    /** Pauses if needed and writes a snapshot into {@code directory}; the VM stays paused. */
+    /**
+     * Pauses if needed and writes a snapshot into {@code directory}; the VM stays paused and
+     * may then only be destroyed: an engine may hand the VM's memory over to the snapshot
+     * (the QEMU engine does, which is what keeps its snapshots O(devices)).
+     */
     void snapshot(Path directory) throws IOException;
 
     /** Stops the vCPUs and frees everything; idempotent. */

@@ -35,6 +35,7 @@ class GuestImageSmokeTest {
         long pid;
         try (QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, Accelerator.TCG, 512, 1, ""), false, console::add)) {
             pid = guest.pid();
+            guest.start();
             ReadyFrame ready = guest.awaitReady(READY_TIMEOUT);
             String meta = ready.metadata();
             assertTrue(meta.contains("\"protocol\":1"), () -> "READY metadata without protocol 1: " + meta);
@@ -54,6 +55,7 @@ class GuestImageSmokeTest {
         // No such init: the kernel panics, panic=-1 resets, and -no-reboot ends QEMU.
         try (QemuGuest guest = QemuGuest.boot(
                 new QemuVmConfig(image, Accelerator.TCG, 256, 1, "rdinit=/no-such-init"), false, line -> { })) {
+            guest.start();
             QemuException e = assertThrows(QemuException.class, () -> guest.awaitReady(READY_TIMEOUT));
             assertTrue(e.getMessage().startsWith("the guest stopped (guest-reset) before reporting READY"), e::getMessage);
             assertTrue(e.getMessage().contains("Kernel panic"), () -> "console tail missing: " + e.getMessage());

@@ -17,6 +17,7 @@ public final class HostJvmForQemu {
     public static void main(String[] args) throws Exception {
         GuestImage image = GuestImage.locate();
         QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, Accelerator.TCG, 256, 1, ""), false, line -> { });
+        guest.start();
         guest.awaitReady(java.time.Duration.ofMinutes(3));
         System.out.println("qemu-pid " + guest.pid());
         System.out.println("work-dir " + guest.workDirectory());

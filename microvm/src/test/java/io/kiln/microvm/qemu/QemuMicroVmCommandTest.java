@@ -39,7 +39,7 @@ class QemuMicroVmCommandTest {
                 "-accel", "tcg", "-cpu", "max",
                 "-m", "512M", "-smp", "2",
                 "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
-                "-no-reboot", "-serial", "stdio",
+                "-S", "-no-reboot", "-serial", "stdio",
                 "-kernel", d.resolve("vmlinux").toString(),
                 "-initrd", d.resolve("initramfs.cpio").toString(),
                 "-append", "console=ttyS0 reboot=t panic=-1 mitigations=off quiet",

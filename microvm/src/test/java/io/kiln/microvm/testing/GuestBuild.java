@@ -3,9 +3,11 @@ package io.kiln.microvm.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -20,7 +22,17 @@ public final class GuestBuild {
     }
 
     /** Compiles {@code start.S} + {@code <name>.c}; skips the calling test (with a printed reason) if gcc is missing. */
-    public static synchronized Path build(String name) throws IOException, InterruptedException {
+    public static Path build(String name) throws IOException, InterruptedException {
+        return build(SOURCES, name, List.of("start.S", name + ".c"), "guest.ld");
+    }
+
+    /**
+     * Compiles and links {@code files} (C or assembly, relative to {@code sources}) with the linker
+     * script {@code linkerScript} into {@code target/guests/<name>.elf}, unless that is newer than
+     * every input and every header in {@code sources}. Used by the tests and the benchmarks.
+     */
+    public static synchronized Path build(Path sources, String name, List<String> files, String linkerScript)
+            throws IOException, InterruptedException {
         Path gcc = which("gcc");
         String reason = "gcc not found on PATH: cannot build test guest " + name;
         if (gcc == null) {
@@ -29,15 +41,22 @@ public final class GuestBuild {
         Assumptions.assumeTrue(gcc != null, reason);
         Files.createDirectories(OUT);
         Path elf = OUT.resolve(name + ".elf");
-        Path src = SOURCES.resolve(name + ".c");
-        if (Files.exists(elf) && Files.getLastModifiedTime(elf).compareTo(newest(src)) > 0) {
+        List<Path> inputs = new ArrayList<>();
+        for (String f : files) {
+            inputs.add(sources.resolve(f));
+        }
+        inputs.add(sources.resolve(linkerScript));
+        if (Files.exists(elf) && Files.getLastModifiedTime(elf).compareTo(newest(sources, inputs)) > 0) {
             return elf;
         }
         List<String> cmd = new ArrayList<>(List.of(gcc.toString(), "-ffreestanding", "-nostdlib", "-fno-pic", "-no-pie",
                 "-mno-red-zone", "-mgeneral-regs-only", "-fno-stack-protector", "-fno-builtin", "-O2", "-static",
                 "-Wall", "-Werror", "-Wno-unused-function",
-                "-Wl,--build-id=none", "-Wl,-T," + SOURCES.resolve("guest.ld"),
-                "-o", elf.toString(), SOURCES.resolve("start.S").toString(), src.toString()));
+                "-Wl,--build-id=none", "-Wl,-T," + sources.resolve(linkerScript),
+                "-o", elf.toString()));
+        for (String f : files) {
+            cmd.add(sources.resolve(f).toString());
+        }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -46,12 +65,17 @@ public final class GuestBuild {
         return elf;
     }
 
-    private static java.nio.file.attribute.FileTime newest(Path src) throws IOException {
-        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(src);
-        for (String f : new String[] {"start.S", "kiln.h", "guest.ld", "virtio.h"}) {
-            Path p = SOURCES.resolve(f);
-            if (Files.exists(p) && Files.getLastModifiedTime(p).compareTo(t) > 0) {
-                t = Files.getLastModifiedTime(p);
+    /** The newest modification time among {@code inputs} and the headers next to them. */
+    private static FileTime newest(Path sources, List<Path> inputs) throws IOException {
+        List<Path> all = new ArrayList<>(inputs);
+        try (Stream<Path> headers = Files.list(sources)) {
+            headers.filter(h -> h.toString().endsWith(".h")).forEach(all::add);
+        }
+        FileTime t = FileTime.fromMillis(0);
+        for (Path p : all) {
+            FileTime m = Files.getLastModifiedTime(p);
+            if (m.compareTo(t) > 0) {
+                t = m;
             }
         }
         return t;
