@@ -128,8 +128,7 @@ public final class Agent {
 
     public Agent(AgentOptions options, InputStream in, OutputStream out) {
         this.options = options;
-        this.sink = new FrameSink(out, codec,
-                () -> events.add(new Event.ChannelFailed(new IOException("channel write failed"))));
+        this.sink = new FrameSink(out, codec, e -> events.add(new Event.ChannelFailed(e)));
         this.logs = new LogRouter(sink);
         this.reader = new ChannelReader(in, codec, events::add);
         this.readerThread = new Thread(reader, "kiln-channel-reader");
@@ -259,7 +258,12 @@ public final class Agent {
             return OptionalInt.of(ExitCodes.PROTOCOL);
         } else if (event instanceof Event.ChannelClosed) {
             return OptionalInt.of(ExitCodes.CLEAN);
-        } else if (event instanceof Event.ChannelFailed) {
+        } else if (event instanceof Event.ChannelFailed f) {
+            // Nobody can be told over a broken channel; the serial console is all there is.
+            if (console != null) {
+                console.println("kiln-agent: channel failed: " + f.error());
+                console.flush();
+            }
             return OptionalInt.of(ExitCodes.CHANNEL);
         } else if (event instanceof Event.Fatal f) {
             send(fatalReport(0, f.error()));

@@ -6,6 +6,7 @@ import io.kiln.protocol.ProtocolException;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.function.Consumer;
 
 /**
  * The only writer of the channel. Frames come from several threads (the dispatcher, the
@@ -15,11 +16,11 @@ public final class FrameSink {
 
     private final OutputStream out;
     private final FrameCodec codec;
-    private final Runnable onFailure;
+    private final Consumer<IOException> onFailure;
     private boolean broken;
 
-    /** @param onFailure called once, outside the lock, when the channel cannot be written */
-    public FrameSink(OutputStream out, FrameCodec codec, Runnable onFailure) {
+    /** @param onFailure called once, outside the lock, with the error, when the channel cannot be written */
+    public FrameSink(OutputStream out, FrameCodec codec, Consumer<IOException> onFailure) {
         this.out = out;
         this.codec = codec;
         this.onFailure = onFailure;
@@ -32,7 +33,7 @@ public final class FrameSink {
      * @throws ProtocolException if the frame is over a cap; nothing was written
      */
     public boolean send(Frame frame) throws ProtocolException {
-        boolean failedNow;
+        IOException failure;
         synchronized (this) {
             if (broken) {
                 return false;
@@ -44,12 +45,10 @@ public final class FrameSink {
                 throw e;
             } catch (IOException e) {
                 broken = true;
-                failedNow = true;
+                failure = e;
             }
         }
-        if (failedNow) {
-            onFailure.run();
-        }
+        onFailure.accept(failure);
         return false;
     }
 

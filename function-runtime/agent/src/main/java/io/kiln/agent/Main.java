@@ -21,8 +21,10 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>no {@code --channel}: frames on stdin/stdout (how tests and host processes drive it);</li>
- *   <li>{@code --channel PATH}: frames on that device, read and written (in the guest
- *       {@code /dev/hvc0}, a virtio-console tty that init has put into raw mode);</li>
+ *   <li>{@code --channel PATH}: frames on that device, read and written through one open
+ *       file (in the guest {@code /dev/vport0p1}, a virtio-serial port, on the QEMU engine, or
+ *       {@code /dev/hvc0}, a virtio-console tty that init has put into raw mode, on the Java
+ *       engine);</li>
  *   <li>{@code --guest}: inside the microVM: RESTORED may set the clock and write the kernel
  *       entropy pool, and READY is also announced on the serial console (stderr).</li>
  * </ul>
@@ -69,8 +71,15 @@ public final class Main {
         OutputStream out;
         try {
             if (channel != null) {
-                in = new FileInputStream(channel);
-                out = new FileOutputStream(channel, true); // append: never truncate a device
+                // One open file for both directions: a virtio-serial port (the QEMU engine's
+                // /dev/vport0p1) can be open only once at a time. Checked first, because "rw"
+                // would create a plain file where the device is missing.
+                if (!Files.exists(Path.of(channel))) {
+                    throw new java.io.FileNotFoundException(channel + " does not exist");
+                }
+                java.io.RandomAccessFile device = new java.io.RandomAccessFile(channel, "rw");
+                in = new DeviceInputStream(device.getFD());
+                out = new FileOutputStream(device.getFD());
             } else {
                 in = new FileInputStream(FileDescriptor.in);
                 out = new FileOutputStream(FileDescriptor.out);
@@ -108,6 +117,23 @@ public final class Main {
         }
         err.flush();
         Runtime.getRuntime().halt(code);
+    }
+
+    /**
+     * A virtio-serial port supports neither FIONREAD nor lseek, so
+     * {@link FileInputStream#available()} throws "Illegal seek" there, and
+     * {@link java.io.BufferedInputStream} asks it in the middle of a read. Nothing needs the
+     * answer: say 0.
+     */
+    private static final class DeviceInputStream extends FileInputStream {
+        DeviceInputStream(FileDescriptor fd) {
+            super(fd);
+        }
+
+        @Override
+        public int available() {
+            return 0;
+        }
     }
 
     private static String value(String[] args, int i) {

@@ -109,4 +109,19 @@ class RestoreTest {
         array.forEach(n -> out.add(n.asText()));
         return out;
     }
+
+    /**
+     * The agent must not change which generator {@code new SecureRandom()} gives user code:
+     * NativePRNG draws through the mix generator the agent reseeds after every restore; a
+     * DRBG made before a snapshot would hand every clone the same bytes. (It once did: the
+     * reseeder's reflection initialised NativePRNG before the SUN provider.)
+     */
+    @Test
+    void userCodeGetsTheNativeGeneratorTheAgentReseeds() throws Exception {
+        try (AgentProcess p = AgentProcess.start()) {
+            p.ready();
+            expect(p.load(Fixtures.functions(), "com.example.DefaultRandom"), InitializedFrame.class, 0);
+            assertEquals("NativePRNG", text(expect(p.invoke(1, ""), ResultFrame.class, 1)));
+        }
+    }
 }

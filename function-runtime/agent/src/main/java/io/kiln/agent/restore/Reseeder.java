@@ -68,6 +68,12 @@ public final class Reseeder {
      *              /dev/random; never on a host
      */
     public static Reseeder prepare(boolean guest) {
+        // Let the SUN provider initialise first, the way the JDK does. Touching NativePRNG
+        // before it makes NativePRNG's class initialiser read the seed source from
+        // SunEntries, whose own initialiser then asks the half-initialised NativePRNG whether
+        // it is available, gets "no", and makes DRBG the JVM-wide default for
+        // new SecureRandom(): instances whose private state no reseed can reach.
+        new SecureRandom();
         List<Target> targets = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         List<String> fallback = new ArrayList<>();

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class LogRouterTest {
 
     private final ByteArrayOutputStream channel = new ByteArrayOutputStream();
-    private final LogRouter router = new LogRouter(new FrameSink(channel, new FrameCodec(), () -> { }));
+    private final LogRouter router = new LogRouter(new FrameSink(channel, new FrameCodec(), e -> { }));
 
     private List<String> frames() throws IOException {
         List<String> out = new ArrayList<>();
