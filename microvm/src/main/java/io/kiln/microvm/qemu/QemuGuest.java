@@ -74,7 +74,7 @@ public final class QemuGuest implements MicroVm {
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private volatile VmState state = VmState.CREATED;
     private volatile boolean destroyed;
-    private boolean snapshotTaken;
+    private volatile boolean snapshotTaken;
     private QmpClient qmp;
     private SocketChannel channel;
     private InputStream channelIn;
@@ -198,8 +198,11 @@ public final class QemuGuest implements MicroVm {
     private void onProcessExit() {
         console.flush();
         if (destroyed) {
-            state = VmState.DESTROYED;
-            exit.complete(new VmExit(VmExit.Reason.DESTROYED, "destroyed by the host"));
+            markDestroyed();
+            return;
+        }
+        if (snapshotTaken) {
+            // The snapshot ended QEMU on purpose; the guest stays PAUSED until destroy().
             return;
         }
         state = VmState.STOPPED;
@@ -215,8 +218,8 @@ public final class QemuGuest implements MicroVm {
 
     /**
      * Pauses the guest and writes it to {@code directory} as a snapshot. Only device state is
-     * written: the guest's RAM file becomes the snapshot's memory, so the guest stays paused
-     * and can only be destroyed afterwards.
+     * written: the guest's RAM file becomes the snapshot's memory, and the QEMU process ends,
+     * so the guest stays paused and only {@link #destroy()} is left to call.
      */
     @Override
     public synchronized void snapshot(Path directory) throws IOException {
@@ -235,14 +238,25 @@ public final class QemuGuest implements MicroVm {
             qmp.execute("migrate-set-capabilities", ignoreSharedRam());
             qmp.execute("migrate", QmpClient.arguments().put("uri", "exec:cat > " + shellPath(directory.resolve("state"))));
             awaitMigration("snapshot");
-            // QEMU keeps the file mapped; a rename does not disturb it, and the guest never runs again.
+            String qemuVersion = qmp.qemuVersion();
+            // From here the RAM file is the snapshot's memory, yet QEMU still maps it shared.
+            // A clean quit, or our end of the channel closing, would make virtio-serial post a
+            // "host disconnected" message into guest RAM, and every clone would wake up to a
+            // closed channel. SIGKILL ends QEMU before any device can write another byte.
+            process.destroyForcibly();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new IOException("QEMU " + process.pid() + " did not die after SIGKILL");
+            }
             moveMemory(shared.file(), directory.resolve("memory"));
-            QemuSnapshot.Info info = new QemuSnapshot.Info(QemuSnapshot.FORMAT, "qemu", qmp.qemuVersion(), config.image().id(),
+            QemuSnapshot.Info info = new QemuSnapshot.Info(QemuSnapshot.FORMAT, "qemu", qemuVersion, config.image().id(),
                     config.image().directory(), config.accelerator().name(), config.memoryMib(), config.vcpus(),
                     config.kernelCommandLine(), Instant.now().toString());
             QemuSnapshot.write(directory, info);
         } catch (QemuException | QmpException e) {
             throw new IOException("snapshot to " + directory + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while taking a snapshot", e);
         }
     }
 
@@ -307,10 +321,10 @@ public final class QemuGuest implements MicroVm {
     /** Lets a paused guest run again. */
     @Override
     public synchronized void resume() {
-        requireUsable("resume");
         if (snapshotTaken) {
             throw new IllegalStateException("this guest's memory now belongs to its snapshot; restore the snapshot instead");
         }
+        requireUsable("resume");
         qmp.execute("cont");
         state = VmState.RUNNING;
     }
@@ -462,6 +476,11 @@ public final class QemuGuest implements MicroVm {
         }
     }
 
+    private void markDestroyed() {
+        state = VmState.DESTROYED;
+        exit.complete(new VmExit(VmExit.Reason.DESTROYED, "destroyed by the host"));
+    }
+
     /** Destroys the guest: QEMU is stopped and reaped, sockets closed, temp files removed. Idempotent. */
     @Override
     public void destroy() {
@@ -494,6 +513,9 @@ public final class QemuGuest implements MicroVm {
             }
         }
         deleteRecursively(workDir);
+        if (!process.isAlive()) {
+            markDestroyed();
+        }
     }
 
     private static Path createWorkDir() {

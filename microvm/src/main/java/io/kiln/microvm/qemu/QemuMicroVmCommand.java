@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * The command line that runs a guest on QEMU's {@code microvm} machine: no PCI, no ACPI, no
  * firmware option ROMs; a 16550 UART for the kernel console on QEMU's stdout; one
- * virtio-console port (the function channel) connected to a Unix socket the host listens
+ * virtio-serial port (the function channel) connected to a Unix socket the host listens
  * on; a virtio-rng fed from the host's entropy; QMP on a second socket.
  *
  * <p>QEMU connects to the channel socket as a client while starting, before the guest runs,
@@ -59,11 +59,13 @@ public record QemuMicroVmCommand(
         a.addAll(List.of("-kernel", config.image().kernel().toString()));
         a.addAll(List.of("-initrd", config.image().initramfs().toString()));
         a.addAll(List.of("-append", config.kernelCommandLine()));
-        // max_ports=1: a single-port console without the MULTIPORT feature, the same device
-        // the Java KVM engine offers, so the guest sees /dev/hvc0 on both engines.
-        a.addAll(List.of("-device", "virtio-serial-device,max_ports=1"));
+        // The function channel is a virtio-serial port, not a console port (virtconsole):
+        // QEMU drops a console port's output whenever the host socket would block, but
+        // throttles a serial port's. The guest sees it as /dev/vport0p1, a plain character
+        // device. Port 0 is reserved for consoles, hence nr=1 and max_ports=2.
+        a.addAll(List.of("-device", "virtio-serial-device,max_ports=2"));
         a.addAll(List.of("-chardev", "socket,id=channel,path=" + channelSocket));
-        a.addAll(List.of("-device", "virtconsole,chardev=channel"));
+        a.addAll(List.of("-device", "virtserialport,chardev=channel,nr=1,name=kiln.channel"));
         a.addAll(List.of("-object", "rng-random,id=rng,filename=/dev/urandom"));
         a.addAll(List.of("-device", "virtio-rng-device,rng=rng"));
         a.addAll(List.of("-qmp", "unix:" + qmpSocket + ",server=on,wait=off"));

@@ -43,9 +43,9 @@ class QemuMicroVmCommandTest {
                 "-kernel", d.resolve("vmlinux").toString(),
                 "-initrd", d.resolve("initramfs.cpio").toString(),
                 "-append", "console=ttyS0 reboot=t panic=-1 mitigations=off quiet",
-                "-device", "virtio-serial-device,max_ports=1",
+                "-device", "virtio-serial-device,max_ports=2",
                 "-chardev", "socket,id=channel,path=" + dir.resolve("ch.sock"),
-                "-device", "virtconsole,chardev=channel",
+                "-device", "virtserialport,chardev=channel,nr=1,name=kiln.channel",
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng",
                 "-qmp", "unix:" + dir.resolve("qmp.sock") + ",server=on,wait=off"), command.argv());

@@ -16,7 +16,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
@@ -33,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class QemuSnapshotRestoreTest {
 
     private static final FrameCodec CODEC = new FrameCodec();
-    private static final int MEMORY_MIB = 256;
 
     @TempDir
     static Path dir;
@@ -41,13 +39,15 @@ class QemuSnapshotRestoreTest {
     private static Path base;
 
     @BeforeAll
-    static void snapshotABootedGuest() throws IOException {
-        GuestImage image = GuestImage.locate();
-        base = dir.resolve("base");
-        try (QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, Accelerator.TCG, MEMORY_MIB, 1, ""), true, line -> { })) {
-            guest.start();
-            guest.awaitReady(Duration.ofMinutes(3));
-            guest.snapshot(base);
+    static void shareTheBaseSnapshot() {
+        base = BaseSnapshot.get();
+    }
+
+    @Test
+    void aSnapshottedGuestCanOnlyBeDestroyed() throws IOException {
+        QemuVmConfig config = new QemuVmConfig(GuestImage.locate(), Accelerator.TCG, BaseSnapshot.MEMORY_MIB, 1, "");
+        try (QemuGuest guest = QemuGuest.boot(config, true, line -> { })) {
+            guest.snapshot(dir.resolve("never-started"));
             assertEquals(VmState.PAUSED, guest.state());
             IllegalStateException e = assertThrows(IllegalStateException.class, guest::resume);
             assertEquals("this guest's memory now belongs to its snapshot; restore the snapshot instead", e.getMessage());
@@ -76,9 +76,9 @@ class QemuSnapshotRestoreTest {
     @Test
     void theSnapshotIsDeviceStatePlusTheRamFile() throws IOException {
         QemuSnapshot snapshot = QemuSnapshot.load(base);
-        assertEquals((long) MEMORY_MIB << 20, Files.size(snapshot.memory()));
+        assertEquals((long) BaseSnapshot.MEMORY_MIB << 20, Files.size(snapshot.memory()));
         assertTrue(Files.size(snapshot.state()) < 1 << 20, "device state should be small, was " + Files.size(snapshot.state()));
-        assertEquals(MEMORY_MIB, snapshot.info().memoryMib());
+        assertEquals(BaseSnapshot.MEMORY_MIB, snapshot.info().memoryMib());
         assertEquals("qemu", snapshot.info().engine());
         assertEquals(GuestImage.locate().id(), snapshot.info().imageId());
     }
