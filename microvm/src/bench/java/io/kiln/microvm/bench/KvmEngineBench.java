@@ -36,7 +36,11 @@ final class KvmEngineBench {
         }
     }
 
-    /** Boots the guest with {@code memoryMib}, lets it loop a while, snapshots it into {@code directory}. */
+    /**
+     * Boots the guest with {@code memoryMib}, lets it loop a while, fills its RAM above
+     * {@link MicroVmBench#FILL_FROM} with non-zero bytes (as a function's heap would be), and
+     * snapshots it into {@code directory}.
+     */
     void snapshot(int memoryMib, Path directory) throws IOException, InterruptedException, TimeoutException {
         ConsoleProbe console = new ConsoleProbe();
         MicroVmConfig config = MicroVmConfig.builder().memoryMib(memoryMib).kernel(guest).commandLine("console=ttyS0")
@@ -44,6 +48,8 @@ final class KvmEngineBench {
         try (KvmMicroVm vm = KvmMicroVm.create(config)) {
             vm.start();
             console.awaitCount(200, TIMEOUT);
+            vm.pause();
+            vm.memory().fill(MicroVmBench.FILL_FROM, ((long) memoryMib << 20) - MicroVmBench.FILL_FROM, MicroVmBench.FILL_BYTE);
             vm.snapshot(directory);
         }
     }

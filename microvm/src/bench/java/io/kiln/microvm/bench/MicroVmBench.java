@@ -28,6 +28,9 @@ import java.util.stream.Stream;
  */
 public final class MicroVmBench {
     private static final int BOOT_MIB = 128;
+    /** Before a snapshot, guest RAM from here up (clear of the guest at 1 MiB) is filled with {@link #FILL_BYTE}. */
+    static final long FILL_FROM = 2L << 20;
+    static final byte FILL_BYTE = 0x5a;
     private static final double GOAL = 20.0;
 
     private int iterations = 40;
@@ -51,7 +54,7 @@ public final class MicroVmBench {
             }
         }
         b.run();
-        // Vert.x-free, but JNA and the QMP reader leave threads behind: end explicitly.
+        // Non-daemon threads the engines may leave behind must not keep the benchmark alive.
         System.exit(0);
     }
 
@@ -60,10 +63,12 @@ public final class MicroVmBench {
         if (!kvm.usable()) {
             throw new IllegalStateException("the Java KVM engine needs /dev/kvm: " + kvm);
         }
-        Path guest = GuestBuild.build(Path.of("src/bench/guests"), "tiny_guest", List.of("tiny_guest.S"), "tiny.ld");
+        Path built = GuestBuild.build(Path.of("src/bench/guests"), "tiny_guest", List.of("tiny_guest.S"), "tiny.ld");
         Path qemuPath = QemuBinary.locate();
         Path work = Files.createTempDirectory("kiln-bench-");
         try {
+            // Both engines read the guest on every start; a private copy survives a `mvn clean` meanwhile.
+            Path guest = Files.copy(built, work.resolve("tiny_guest.elf"));
             run(kvm, guest, qemuPath, work);
         } finally {
             deleteRecursively(work);
@@ -73,12 +78,12 @@ public final class MicroVmBench {
     private void run(KvmProbeResult kvm, Path guest, Path qemuPath, Path work) throws Exception {
         Environment env = Environment.of(kvm, qemuPath);
         System.out.println(env.describe());
-        System.out.println("guest: " + guest.toAbsolutePath() + " (" + Files.size(guest) + " bytes)");
+        System.out.println("guest: src/bench/guests/tiny_guest.S, " + Files.size(guest) + " bytes of ELF");
 
         QemuBench.Accel accel = chooseAccel(qemuPath, guest, work);
         QemuBench qemu = new QemuBench(qemuPath, guest, work, accel);
         KvmEngineBench java = new KvmEngineBench(guest);
-        String qemuName = "QEMU " + accel;
+        String qemuName = accel.kvm() ? "QEMU" : "QEMU (TCG!)";
 
         List<Samples> rows = new ArrayList<>();
         System.out.printf("boot: %d+%d+1 runs each ...%n", iterations, warmup);
@@ -93,7 +98,6 @@ public final class MicroVmBench {
         rows.addAll(List.of(javaBoot, javaBootVirtio, qemuBoot));
 
         List<Samples[]> restores = new ArrayList<>();
-        List<Samples> javaRestoreCall = new ArrayList<>();
         for (int mib : sizes) {
             String size = mib >= 1024 && mib % 1024 == 0 ? (mib / 1024) + " GiB" : mib + " MiB";
             Path javaSnap = work.resolve("java-" + mib);
@@ -106,8 +110,8 @@ public final class MicroVmBench {
             System.out.printf("restore %s: snapshot sizes: Java %s, QEMU x-ignore-shared %s + %s, QEMU in-stream %s%n", size,
                     sizes(javaSnap), sizes(sharedSnap.resolve("state")), sizes(sharedSnap.resolve("memory")), sizes(streamSnap));
             Samples j = new Samples("restore → running, " + size, "Java KVM engine", warmup);
-            Samples jCall = new Samples("restore → running, " + size, "Java KVM engine, restore() alone", warmup);
-            Samples qShared = new Samples("restore → running, " + size, qemuName + ", file RAM + x-ignore-shared (Kiln)", warmup);
+            Samples jCall = new Samples("restore → running, " + size, "Java KVM engine: its KvmSnapshots.restore() part", warmup);
+            Samples qShared = new Samples("restore → running, " + size, qemuName + ", file RAM + x-ignore-shared (as Kiln)", warmup);
             Samples qStream = new Samples("restore → running, " + size, qemuName + ", RAM in migration stream", warmup);
             System.out.printf("restore %s: %d+%d+1 runs each ...%n", size, iterations, warmup);
             for (int i = 0; i < iterations + warmup + 1; i++) {
@@ -119,7 +123,6 @@ public final class MicroVmBench {
             }
             rows.addAll(List.of(j, jCall, qShared, qStream));
             restores.add(new Samples[] {j, qShared, qStream});
-            javaRestoreCall.add(jCall);
             deleteRecursively(javaSnap);
             deleteRecursively(sharedSnap);
             deleteRecursively(streamSnap);

@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.microvm.qemu.qmp.QmpClient;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +29,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>{@link RamMode#SHARED_FILE}, as Kiln's QEMU engine does it: the source's RAM is a
  *       {@code memory-backend-file,share=on}, {@code x-ignore-shared} keeps RAM out of the
  *       stream, and the restore maps the RAM file {@code share=off} (MAP_PRIVATE);</li>
- *   <li>{@link RamMode#IN_STREAM}, QEMU's default: anonymous RAM, every page in the migration
- *       stream (zero pages as a flag each), loaded into fresh anonymous RAM on restore.</li>
+ *   <li>{@link RamMode#IN_STREAM}, QEMU's default: every page in the migration stream (zero
+ *       pages as a flag each), loaded into fresh anonymous RAM on restore.</li>
  * </ul>
  * Every QEMU child is killed after its measurement and by a shutdown hook.
  */
@@ -84,7 +87,7 @@ final class QemuBench {
 
     /** The command line of the boot measurement, for the report. */
     String bootCommand(int memoryMib) {
-        return String.join(" ", argv(memoryMib, null));
+        return String.join(" ", argv(memoryMib, null)).replace(guest.toString(), guest.getFileName().toString());
     }
 
     /** A running QEMU child whose stdout (the guest's UART) is pumped into a {@link ConsoleProbe}. */
@@ -183,24 +186,47 @@ final class QemuBench {
         }
     }
 
-    /** Boots a source guest, lets it loop, and migrates it to {@code directory}/state (+ memory for SHARED_FILE). */
+    /**
+     * Boots a source guest with its RAM in a shared file, lets it loop, fills its RAM above
+     * {@link MicroVmBench#FILL_FROM} with non-zero bytes through that file (as a function's heap
+     * would be), and migrates it paused to {@code directory/state}: with {@code x-ignore-shared}
+     * for {@link RamMode#SHARED_FILE} (the file is the snapshot's memory), without it for
+     * {@link RamMode#IN_STREAM} (every page goes into the stream; the file is deleted).
+     */
     void snapshot(int memoryMib, RamMode mode, Path directory) throws IOException, InterruptedException, TimeoutException {
         Files.createDirectories(directory);
         Path socket = directory.resolve("qmp.sock");
-        List<String> a = argv(memoryMib, mode == RamMode.SHARED_FILE ? fileBackend(memoryMib, directory.resolve("memory"), true) : null);
+        Path memory = directory.resolve("memory");
+        List<String> a = argv(memoryMib, fileBackend(memoryMib, memory, true));
         a.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=off"));
         try (Child c = new Child(a, directory.resolve("source.stderr"))) {
             c.console.awaitCount(200, TIMEOUT);
             try (QmpClient qmp = c.qmp(socket)) {
                 qmp.execute("stop");
-                if (mode == RamMode.SHARED_FILE) {
-                    qmp.execute("migrate-set-capabilities", capabilities(true));
-                }
+                // microvm maps RAM below 3 GiB 1:1 from the backend's start: file offset = guest address.
+                fill(memory, MicroVmBench.FILL_FROM, ((long) memoryMib << 20) - MicroVmBench.FILL_FROM);
+                qmp.execute("migrate-set-capabilities", capabilities(mode == RamMode.SHARED_FILE));
                 qmp.execute("migrate", QmpClient.arguments().put("uri", "exec:cat > " + shellPath(directory.resolve("state"))));
                 awaitMigration(qmp, "snapshot");
             }
         }
         Files.deleteIfExists(socket);
+        if (mode == RamMode.IN_STREAM) {
+            Files.delete(memory);
+        }
+    }
+
+    private static void fill(Path file, long from, long length) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ByteBuffer block = ByteBuffer.allocateDirect(1 << 20);
+            while (block.hasRemaining()) {
+                block.put(MicroVmBench.FILL_BYTE);
+            }
+            for (long done = 0; done < length; ) {
+                block.clear().limit((int) Math.min(block.capacity(), length - done));
+                done += ch.write(block, from + done);
+            }
+        }
     }
 
     /**
@@ -214,7 +240,9 @@ final class QemuBench {
         Files.createDirectories(scratch);
         Path socket = scratch.resolve("qmp.sock");
         Files.deleteIfExists(socket);
-        List<String> a = argv(memoryMib, mode == RamMode.SHARED_FILE ? fileBackend(memoryMib, directory.resolve("memory"), false) : null);
+        // The same RAM block ("ram") as the source: the snapshot's file mapped privately, or fresh anonymous memory.
+        List<String> a = argv(memoryMib, mode == RamMode.SHARED_FILE ? fileBackend(memoryMib, directory.resolve("memory"), false)
+                : "memory-backend-ram,id=ram,size=" + memoryMib + "M");
         a.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=off", "-incoming", "defer"));
         CompletableFuture<String> loaded = new CompletableFuture<>();
         try (Child c = new Child(a, scratch.resolve("restore.stderr"))) {

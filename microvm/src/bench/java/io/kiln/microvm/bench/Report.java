@@ -113,7 +113,8 @@ final class Report {
         StringBuilder b = new StringBuilder();
         b.append("| ").append(String.join(" | ", head)).append(" |\n|");
         for (int i = 0; i < head.length; i++) {
-            b.append(i == 0 ? "---|" : "---:|");
+            boolean number = !rows.isEmpty() && !rows.get(0)[i].isEmpty() && Character.isDigit(rows.get(0)[i].charAt(0));
+            b.append(number ? "---:|" : "---|");
         }
         b.append('\n');
         for (String[] r : rows) {

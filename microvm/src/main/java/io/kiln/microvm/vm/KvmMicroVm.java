@@ -58,9 +58,8 @@ public final class KvmMicroVm implements MicroVm {
         GuestMemory memory = null;
         List<VcpuFd> vcpus = new ArrayList<>();
         try {
-            vm = createVmFd(kvm);
             memory = GuestMemory.anonymous((long) config.memoryMib() << 20);
-            registerMemory(vm, memory);
+            vm = createVmFd(kvm, memory);
             VmDevices devices = VmDevices.create(vm, memory, config);
             byte[] kernel = Files.readAllBytes(config.kernel());
             byte[] initrd = config.initrd() == null ? null : Files.readAllBytes(config.initrd());
@@ -86,10 +85,16 @@ public final class KvmMicroVm implements MicroVm {
         }
     }
 
-    /** The VM-level setup shared by fresh boots and restores. */
-    static VmFd createVmFd(Kvm kvm) {
+    /**
+     * The VM-level setup shared by fresh boots and restores. RAM is registered before the
+     * irqchip and PIT exist: on kvm_pvm the first memory slot then costs ~0.1 ms instead of
+     * ~7 ms (measured with a C probe doing the same ioctls in both orders), and Firecracker
+     * uses the same order.
+     */
+    static VmFd createVmFd(Kvm kvm, GuestMemory memory) {
         VmFd vm = kvm.createVm();
         try {
+            registerMemory(vm, memory);
             vm.setTssAddress(BootLayout.KVM_TSS_ADDR);
             vm.setIdentityMapAddress(BootLayout.KVM_IDENTITY_MAP_ADDR);
             vm.createIrqchip();

@@ -98,9 +98,8 @@ public final class KvmSnapshots {
         List<VcpuFd> vcpus = new ArrayList<>();
         VmDevices devices = null;
         try {
-            vm = KvmMicroVm.createVmFd(kvm);
             memory = GuestMemory.privateFile(s.memoryBytes(), memoryFile);
-            KvmMicroVm.registerMemory(vm, memory);
+            vm = KvmMicroVm.createVmFd(kvm, memory);
             devices = VmDevices.create(vm, memory, config);
             if (devices.transports().size() != s.virtio().size()) {
                 throw new SnapshotFormatException("snapshot has " + s.virtio().size() + " virtio devices, rebuilt "
