@@ -129,6 +129,22 @@ class QemuSnapshotRestoreTest {
     }
 
     @Test
+    void aQemuThatDiesUnderAGuestIsReportedAsAnErrorAndItsChannelEnds() throws Exception {
+        try (QemuGuest clone = QemuGuest.restore(base, Accelerator.TCG, false, line -> { })) {
+            clone.start();
+            restored(clone, (byte) 6);
+            ProcessHandle.of(clone.pid()).orElseThrow().destroyForcibly(); // as the OOM killer would
+            VmExit exit = clone.exit().get(10, TimeUnit.SECONDS);
+            assertEquals(VmExit.Reason.ERROR, exit.reason());
+            assertEquals("QEMU exited (QEMU exit status 137)", exit.detail());
+            assertEquals(VmState.STOPPED, clone.state());
+            assertEquals(-1, clone.fromGuest().read(), "the channel of a dead guest should be at its end");
+            IllegalStateException e = assertThrows(IllegalStateException.class, clone::pause);
+            assertEquals("pause() on a guest that has stopped (STOPPED)", e.getMessage());
+        }
+    }
+
+    @Test
     void aMissingOrForeignSnapshotIsRefusedClearly() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         QemuException e = assertThrows(QemuException.class, () -> QemuGuest.restore(empty, Accelerator.TCG, false, l -> { }));

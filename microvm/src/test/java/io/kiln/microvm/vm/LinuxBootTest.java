@@ -1,55 +1,46 @@
 package io.kiln.microvm.vm;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.kiln.microvm.image.GuestImage;
 import io.kiln.microvm.testing.ConsoleCapture;
 import io.kiln.microvm.testing.KvmAssumptions;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import io.kiln.protocol.Frame;
+import io.kiln.protocol.FrameCodec;
+import io.kiln.protocol.ReadyFrame;
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
- * Boots our real guest kernel + initramfs to the agent's READY frame. Hardware KVM only: under
- * kvm_pvm a stock kernel does not finish booting in minutes, so there it is skipped with the
- * probe's reason.
+ * Boots our real guest kernel + initramfs on the Java engine to the agent's READY frame.
+ * Hardware KVM only: under kvm_pvm a stock kernel does not finish booting in minutes, so
+ * there it is skipped with the probe's reason printed.
  */
 class LinuxBootTest {
-    static Path guestDir() {
-        String dir = System.getProperty("kiln.guest.dir", System.getenv("KILN_GUEST_DIR"));
-        return dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".cache/kiln/guest/current");
-    }
 
     @Test
     void linuxBootsToAgentReady() throws Exception {
         KvmAssumptions.assumeHardwareKvm();
-        Path dir = guestDir();
-        boolean present = Files.exists(dir.resolve("vmlinux")) && Files.exists(dir.resolve("initramfs.cpio"));
-        if (!present) {
-            System.out.println("SKIP: no guest image in " + dir + " (build it with microvm/guest)");
-        }
-        Assumptions.assumeTrue(present, "no guest image in " + dir);
+        GuestImage image = GuestImage.locate();
         ConsoleCapture console = new ConsoleCapture();
-        MicroVmConfig config = MicroVmConfig.builder().vcpus(2).memoryMib(512).kernel(dir.resolve("vmlinux"))
-                .initrd(dir.resolve("initramfs.cpio")).commandLine("console=ttyS0 reboot=k panic=1 quiet")
+        MicroVmConfig config = MicroVmConfig.builder().vcpus(2).memoryMib(512).kernel(image.kernel())
+                .initrd(image.initramfs()).commandLine(GuestImage.BASE_COMMAND_LINE)
                 .consoleLog(console).build();
         try (KvmMicroVm vm = KvmMicroVm.create(config)) {
             vm.start();
-            // The agent's first frame is READY; look for its type name in the first bytes it sends.
-            CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Frame> first = CompletableFuture.supplyAsync(() -> {
                 try {
-                    InputStream in = vm.fromGuest();
-                    return new String(in.readNBytes(64), StandardCharsets.ISO_8859_1);
+                    return new FrameCodec().read(vm.fromGuest());
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            String bytes = first.get(60, TimeUnit.SECONDS);
-            assertTrue(!bytes.isEmpty(), "agent sent nothing; console:\n" + console.text());
+            Frame frame = first.get(60, TimeUnit.SECONDS);
+            ReadyFrame ready = assertInstanceOf(ReadyFrame.class, frame, () -> "first frame " + frame + "; console:\n" + console.text());
+            assertTrue(ready.metadata().contains("\"protocol\":1"), ready::metadata);
         }
     }
 }
