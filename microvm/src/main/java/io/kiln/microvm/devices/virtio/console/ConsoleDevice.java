@@ -197,9 +197,10 @@ public final class ConsoleDevice implements VirtioDevice {
             if (chain.writableLength() == 0) {
                 metrics.invalidChains.incrementAndGet(); // a receive buffer with nothing to write into
             }
-            q.addUsed(mem, chain.head(), written);
+            // Counted before the guest (which may poll the used ring) can see the bytes.
             metrics.rxBytes.addAndGet(written);
             metrics.rxChains.incrementAndGet();
+            q.addUsed(mem, chain.head(), written);
             used = true;
         }
         return used;
@@ -218,8 +219,9 @@ public final class ConsoleDevice implements VirtioDevice {
             DescriptorChain chain = q.pop(mem);
             for (Descriptor d : chain.descriptors()) {
                 if (!d.writable() && d.length() > 0) {
-                    fromGuest.offer(mem.read(d.address(), d.length()));
+                    // Counted before the host can see the bytes, so a reader never outruns the metric.
                     metrics.txBytes.addAndGet(d.length());
+                    fromGuest.offer(mem.read(d.address(), d.length()));
                 }
             }
             q.addUsed(mem, chain.head(), 0);
