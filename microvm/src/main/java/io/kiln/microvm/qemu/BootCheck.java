@@ -1,6 +1,8 @@
 package io.kiln.microvm.qemu;
 
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.probe.KvmProbe;
+import io.kiln.microvm.probe.KvmProbeResult;
 import io.kiln.protocol.ReadyFrame;
 
 import java.time.Duration;
@@ -10,6 +12,9 @@ import java.time.Duration;
  * that kernel, init, JRE and agent fit together. {@code ./run.sh} runs it.
  *
  * <pre>java -cp ... io.kiln.microvm.qemu.BootCheck [tcg|kvm] [--quiet]</pre>
+ *
+ * <p>Without {@code tcg} or {@code kvm} it asks the KVM probe: QEMU uses KVM where
+ * {@code /dev/kvm} is hardware-backed, TCG otherwise, and the choice is printed with its reason.
  */
 public final class BootCheck {
 
@@ -17,7 +22,7 @@ public final class BootCheck {
     }
 
     public static void main(String[] args) {
-        Accelerator accelerator = Accelerator.TCG;
+        Accelerator accelerator = null;
         boolean quiet = false;
         for (String arg : args) {
             switch (arg) {
@@ -31,6 +36,11 @@ public final class BootCheck {
             }
         }
         boolean echo = !quiet;
+        if (accelerator == null) {
+            KvmProbeResult probe = KvmProbe.probeHost();
+            accelerator = probe.hardware() ? Accelerator.KVM : Accelerator.TCG;
+            System.out.println("KVM probe: " + probe + " -> QEMU with " + accelerator);
+        }
         try {
             GuestImage image = GuestImage.locate();
             System.out.println("booting guest image " + image.id() + " on QEMU microvm (" + accelerator + ")");
