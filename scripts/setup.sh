@@ -17,8 +17,8 @@ packages=(
   linux-source gcc make flex bison bc libelf-dev libssl-dev xz-utils
   # the guest initramfs: a static busybox, cpio, strip; the JRE's shared libraries
   busybox-static cpio binutils zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libharfbuzz0b
-  # scripts
-  util-linux procps curl
+  # scripts (setpriv, from util-linux, guards QEMU children); python3 makes a pty in one agent test
+  util-linux procps curl python3
 )
 
 missing=()
