@@ -42,7 +42,8 @@ initramfs_key=$( {
   cat "$java_home/release"; echo "$java_home"
   busybox 2>/dev/null | head -n 1
   ldd --version | head -n 1
-  for p in zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libpng16-16 libharfbuzz0b libstdc++6; do
+  gcc --version | head -n 1
+  for p in libc6-dev zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libpng16-16 libharfbuzz0b libstdc++6; do
     echo "$p $(pkg_version "$p")"
   done
 } | sha)

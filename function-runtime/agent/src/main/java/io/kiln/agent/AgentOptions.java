@@ -11,39 +11,33 @@ import java.time.Duration;
  * @param frameTimeout how long a frame may stall half-read before it counts as truncated (the
  *                     agent must not hang on a peer that stopped mid-frame)
  * @param workDir      where the function jar is unpacked; null for a fresh temporary directory
- * @param urandom      guest mode: where host entropy is written (the kernel pool)
- * @param dateCommand  guest mode: the command that sets the clock, called as
- *                     {@code <cmd> -s @<epoch seconds>} (busybox {@code date})
+ * @param restoreCommand guest mode: the command that reseeds the kernel and sets the clock
+ *                     after a restore, called as {@code <cmd> <epoch ms>|-} with the host's
+ *                     entropy on stdin (the guest image's {@code /bin/kiln-restore})
  */
-public record AgentOptions(boolean guest, Duration frameTimeout, Path workDir, Path urandom,
-                           String dateCommand) {
+public record AgentOptions(boolean guest, Duration frameTimeout, Path workDir, String restoreCommand) {
 
     public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(30);
 
     /** Host-process defaults: not a guest, temporary work directory. */
     public static AgentOptions host() {
-        return new AgentOptions(false, DEFAULT_FRAME_TIMEOUT, null, Path.of("/dev/urandom"),
-                "date");
+        return new AgentOptions(false, DEFAULT_FRAME_TIMEOUT, null, "/bin/kiln-restore");
     }
 
     public AgentOptions withGuest(boolean g) {
-        return new AgentOptions(g, frameTimeout, workDir, urandom, dateCommand);
+        return new AgentOptions(g, frameTimeout, workDir, restoreCommand);
     }
 
     public AgentOptions withFrameTimeout(Duration t) {
-        return new AgentOptions(guest, t, workDir, urandom, dateCommand);
+        return new AgentOptions(guest, t, workDir, restoreCommand);
     }
 
     public AgentOptions withWorkDir(Path dir) {
-        return new AgentOptions(guest, frameTimeout, dir, urandom, dateCommand);
+        return new AgentOptions(guest, frameTimeout, dir, restoreCommand);
     }
 
-    public AgentOptions withUrandom(Path path) {
-        return new AgentOptions(guest, frameTimeout, workDir, path, dateCommand);
-    }
-
-    public AgentOptions withDateCommand(String cmd) {
-        return new AgentOptions(guest, frameTimeout, workDir, urandom, cmd);
+    public AgentOptions withRestoreCommand(String cmd) {
+        return new AgentOptions(guest, frameTimeout, workDir, cmd);
     }
 
     public String mode() {

@@ -31,8 +31,8 @@ import java.util.stream.Stream;
  *
  * <p>In every mode {@code System.out}/{@code System.err} become LOG frames and
  * {@code System.in} is empty, so nothing but the agent touches the channel. Guest-only system
- * properties: {@code kiln.agent.urandom} and {@code kiln.agent.date} name the entropy device and
- * the clock command (defaults {@code /dev/urandom}, {@code date}).
+ * property: {@code kiln.agent.restore} names the command run after every restore to reseed the
+ * kernel and set the clock (default {@code /bin/kiln-restore}, which the guest image carries).
  *
  * <p>Exits with {@link ExitCodes}; by {@code Runtime.halt}, so neither user shutdown hooks nor
  * user threads can keep a finished agent alive.
@@ -64,8 +64,7 @@ public final class Main {
             return;
         }
         options = options
-                .withUrandom(Path.of(System.getProperty("kiln.agent.urandom", "/dev/urandom")))
-                .withDateCommand(System.getProperty("kiln.agent.date", "date"));
+                .withRestoreCommand(System.getProperty("kiln.agent.restore", "/bin/kiln-restore"));
 
         InputStream in;
         OutputStream out;

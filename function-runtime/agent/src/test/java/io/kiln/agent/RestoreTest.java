@@ -72,35 +72,49 @@ class RestoreTest {
     }
 
     @Test
-    void guestModeFeedsTheKernelPoolAndSetsTheClock() throws Exception {
+    void guestModeRunsTheRestoreCommandWithTheEntropyAndTheClock() throws Exception {
         Path dir = Files.createDirectories(Fixtures.work().resolve("guest"));
-        Path args = dir.resolve("date-args");
-        Path urandom = dir.resolve("urandom");
+        Path args = dir.resolve("restore-args");
+        Path stdin = dir.resolve("restore-stdin");
         Files.deleteIfExists(args);
-        Files.write(urandom, new byte[0]);
-        Path date = dir.resolve("fake-date");
-        Files.writeString(date, "#!/bin/sh\necho \"$@\" > " + args + "\n");
-        Files.setPosixFilePermissions(date, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.deleteIfExists(stdin);
+        // Stands in for the guest image's kiln-restore: records what it was given.
+        Path command = dir.resolve("fake-kiln-restore");
+        Files.writeString(command, "#!/bin/sh\necho \"$@\" > " + args + "\ncat > " + stdin + "\n");
+        Files.setPosixFilePermissions(command, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.date=" + date,
-                "-Dkiln.agent.urandom=" + urandom), "--guest")) {
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=" + command), "--guest")) {
             assertEquals("guest", meta(a.ready()).get("mode").asText());
             expect(a.load(Fixtures.functions(), "com.example.Rng"), InitializedFrame.class, 0);
-            // 200 ms before a whole second: rounds to it if the restore takes under 700 ms.
-            a.send(Restores.frame(1767225599800L, 32, (byte) 7));
+            long hostClock = 1767225599800L;
+            a.send(Restores.frame(hostClock, 32, (byte) 7));
             JsonNode ack = meta(a.reply(RestoredFrame.class));
             assertEquals(ALL_SEEDS.toString(), strings(ack.get("reseeded")).toString());
-            assertEquals(true, ack.get("kernelEntropy").asBoolean());
+            assertEquals(true, ack.get("kernelEntropy").asBoolean(), ack.toString());
             assertEquals(true, ack.get("clockSet").asBoolean(), ack.toString());
-            assertEquals("-s @1767225600\n", Files.readString(args));
+            // The clock to set is the host's, plus the time the frame spent in the agent.
+            long target = Long.parseLong(Files.readString(args).strip());
+            assertTrue(target >= hostClock && target < hostClock + 5_000, "clock argument " + target);
             byte[] expected = new byte[32];
             Arrays.fill(expected, (byte) 7);
-            assertArrayEquals(expected, Files.readAllBytes(urandom));
+            assertArrayEquals(expected, Files.readAllBytes(stdin));
             // The serial console got one human line.
             String console = a.stderr();
             assertTrue(console.startsWith("kiln-agent: READY protocol=1 java="
                     + System.getProperty("java.version") + " in "), console);
             assertTrue(console.endsWith(" ms\n"), console);
+        }
+    }
+
+    @Test
+    void aFailingRestoreCommandIsReportedNotFatal() throws Exception {
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=/bin/false"), "--guest")) {
+            a.ready();
+            a.send(Restores.frame(1767225599800L, 32, (byte) 7));
+            JsonNode ack = meta(a.reply(RestoredFrame.class));
+            assertEquals(false, ack.get("kernelEntropy").asBoolean());
+            assertEquals(false, ack.get("clockSet").asBoolean());
+            assertEquals("/bin/false exited with 1: ", ack.get("kernelError").asText());
         }
     }
 

@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The whole path on the QEMU engine, as the invoker will drive it: the base snapshot of the
  * booted runtime → restore → LOAD a real user jar → INITIALIZED → function snapshot →
  * restore two clones → RESTORED with fresh entropy → INVOKE each → RESULT byte-exact, and the
- * two clones' SecureRandom, created before the snapshot, draws different bytes.
+ * two clones' SecureRandom, created before the snapshot, and their kernels' /dev/urandom draw
+ * different bytes.
  */
 class QemuEndToEndTest {
 
@@ -123,6 +124,13 @@ class QemuEndToEndTest {
             assertEquals(16, randomB.length);
             assertFalse(Arrays.equals(randomA, randomB),
                     "two clones of one snapshot drew the same SecureRandom bytes: " + Arrays.toString(randomA));
+
+            byte[] urandom = "urandom".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] kernelA = invoke(a, 4, urandom);
+            byte[] kernelB = invoke(b, 4, urandom);
+            assertEquals(16, kernelA.length);
+            assertFalse(Arrays.equals(kernelA, kernelB),
+                    "two clones of one snapshot read the same /dev/urandom bytes: " + Arrays.toString(kernelA));
         }
     }
 }

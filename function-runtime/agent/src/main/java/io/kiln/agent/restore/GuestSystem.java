@@ -4,66 +4,56 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The two things only a guest may do after a restore: feed the kernel entropy pool and set the
- * wall clock. Never called in host mode: a test run must not touch its host's clock or pool.
+ * What only a guest may do after a restore: reseed the kernel's random generator from the
+ * host's entropy and set the wall clock. Both are one run of the guest image's
+ * {@code kiln-restore} (credit the entropy, force a crng reseed, {@code clock_settime}):
+ * a write to /dev/urandom alone would leave every clone serving the snapshot's crng state.
+ * Never called in host mode: a test run must not touch its host's clock or pool.
  */
 public final class GuestSystem {
 
-    /** The outcome of setting the clock. */
-    public record ClockResult(boolean set, long targetEpochSeconds, String error) {
+    /** The outcome; {@code error} is null on success. */
+    public record Result(boolean ok, String error) {
     }
 
     private GuestSystem() {
     }
 
     /**
-     * Writes host entropy to the kernel's pool. A write mixes it in without crediting entropy,
-     * and a Linux kernel without VMGenID may keep serving the snapshot's crng state until its
-     * next scheduled reseed (see docs/PROTOCOL.md, RESTORED): the JDK-level reseed does not
-     * depend on this.
+     * Runs {@code <command> <epochMillis>} (or {@code -} to leave the clock alone) with the
+     * entropy on its stdin.
      */
-    public static boolean writeEntropy(Path urandom, byte[] entropy) {
-        try (OutputStream out = Files.newOutputStream(urandom, StandardOpenOption.WRITE)) {
-            out.write(entropy);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /**
-     * Sets the clock with {@code <dateCommand> -s @<seconds>} (busybox date; whole seconds
-     * only, so the result is within half a second of {@code epochMillis}).
-     */
-    public static ClockResult setClock(String dateCommand, long epochMillis) {
-        long seconds = Math.floorDiv(epochMillis + 500, 1000);
+    public static Result restore(String command, byte[] entropy, Long epochMillis) {
+        String clock = epochMillis == null ? "-" : Long.toString(epochMillis);
         try {
-            Process p = new ProcessBuilder(dateCommand, "-s", "@" + seconds)
+            Process p = new ProcessBuilder(command, clock)
                     .redirectErrorStream(true) // never inherit: fd 1 may be the frame channel
                     .start();
-            p.getOutputStream().close();
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(entropy);
+            } catch (IOException e) {
+                // A command that exits without reading its input breaks the pipe; its exit
+                // status and output below say what went wrong.
+            }
             byte[] output;
-            try (InputStream in = p.getInputStream()) {
-                output = in.readNBytes(4096);
+            try (InputStream out = p.getInputStream()) {
+                output = out.readNBytes(4096);
             }
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return new ClockResult(false, seconds, dateCommand + " did not finish in 5 s");
+                return new Result(false, command + " did not finish in 5 s");
             }
-            return p.exitValue() == 0 ? new ClockResult(true, seconds, null)
-                    : new ClockResult(false, seconds, dateCommand + " exited with "
-                    + p.exitValue() + ": " + new String(output, StandardCharsets.UTF_8).trim());
+            return p.exitValue() == 0 ? new Result(true, null)
+                    : new Result(false, command + " exited with " + p.exitValue() + ": "
+                    + new String(output, StandardCharsets.UTF_8).trim());
         } catch (IOException e) {
-            return new ClockResult(false, seconds, e.toString());
+            return new Result(false, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new ClockResult(false, seconds, "interrupted");
+            return new Result(false, "interrupted");
         }
     }
 }

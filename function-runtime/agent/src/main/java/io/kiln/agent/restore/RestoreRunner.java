@@ -41,17 +41,14 @@ public final class RestoreRunner {
         seeds.reseeded().forEach(ack.putArray("reseeded")::add);
         seeds.skipped().forEach(ack.putArray("skipped")::add);
         if (options.guest()) {
-            ack.put("kernelEntropy", GuestSystem.writeEntropy(options.urandom(), entropy));
-            if (epochMillis != null) {
-                long now = epochMillis + (System.nanoTime() - receivedNanos) / 1_000_000;
+            Long now = epochMillis == null ? null : epochMillis + (System.nanoTime() - receivedNanos) / 1_000_000;
+            if (now != null) {
                 ack.put("clockSkewMs", System.currentTimeMillis() - now);
-                GuestSystem.ClockResult clock = GuestSystem.setClock(options.dateCommand(), now);
-                ack.put("clockSet", clock.set());
-                if (clock.error() != null) {
-                    ack.put("clockError", clock.error());
-                }
-            } else {
-                ack.put("clockSet", false);
+            }
+            GuestSystem.Result kernel = GuestSystem.restore(options.restoreCommand(), entropy, now);
+            ack.put("kernelEntropy", kernel.ok()).put("clockSet", kernel.ok() && now != null);
+            if (kernel.error() != null) {
+                ack.put("kernelError", kernel.error());
             }
         } else {
             ack.put("kernelEntropy", false).put("clockSet", false);
