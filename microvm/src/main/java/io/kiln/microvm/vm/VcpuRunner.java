@@ -132,7 +132,9 @@ final class VcpuRunner implements Runnable {
                 return new VmExit(VmExit.Reason.GUEST_SHUTDOWN, "vCPU " + vcpu.id() + " halted");
             }
             case KvmRun.EXIT_SHUTDOWN -> {
-                return new VmExit(VmExit.Reason.GUEST_SHUTDOWN, "vCPU " + vcpu.id() + " shut down (triple fault)");
+                // A triple fault is how a Kiln guest reboots (reboot=t, also after a panic), so
+                // it is the same reset QEMU reports for it, not a power-off.
+                return new VmExit(VmExit.Reason.GUEST_RESET, "vCPU " + vcpu.id() + " triple-faulted (reboot=t or a crash)");
             }
             case KvmRun.EXIT_SYSTEM_EVENT -> {
                 return new VmExit(VmExit.Reason.GUEST_SHUTDOWN, "system event " + state.systemEventType());

@@ -3,9 +3,12 @@ package io.kiln.microvm.vm;
 /** Why a VM stopped running for good. */
 public record VmExit(Reason reason, String detail) {
     public enum Reason {
-        /** The guest asked for a reset (i8042 0xFE, Linux {@code reboot=k}): a clean stop. */
+        /**
+         * The guest reset itself: a triple fault (how Kiln guests reboot, {@code reboot=t}, also
+         * after a kernel panic or when the agent exits) or an i8042 reset ({@code reboot=k}).
+         */
         GUEST_RESET,
-        /** The guest triple-faulted or requested power-off. */
+        /** The guest halted for good or asked for power-off. */
         GUEST_SHUTDOWN,
         /** The host destroyed the VM. */
         DESTROYED,
