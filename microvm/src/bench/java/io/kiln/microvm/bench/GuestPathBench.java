@@ -50,6 +50,18 @@ public final class GuestPathBench {
         GuestImage image = GuestImage.locate();
         QemuVmConfig config = new QemuVmConfig(image, accel, MEMORY_MIB, 1, "");
         Path work = Files.createTempDirectory("kiln-guest-bench-");
+        try {
+            run(accel, boots, restores, calls, image, config, work);
+        } finally {
+            // Snapshots are hundreds of MiB each.
+            try (var paths = Files.walk(work)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static void run(Accelerator accel, int boots, int restores, int calls, GuestImage image,
+                            QemuVmConfig config, Path work) throws Exception {
         byte[] jar = Fixtures.functions();
         List<Samples> rows = new ArrayList<>();
 

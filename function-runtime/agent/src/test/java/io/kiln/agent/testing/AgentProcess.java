@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +47,9 @@ public final class AgentProcess extends AgentSession {
         cmd.add("-Xshare:auto");
         cmd.add("--add-opens");
         cmd.add("java.base/sun.security.provider=ALL-UNNAMED");
+        // Tests kill agents, which then cannot delete their work directories: keep those
+        // under target/, not in the machine's /tmp.
+        cmd.add("-Djava.io.tmpdir=" + tmp());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(Classpath.agent());
@@ -87,5 +91,13 @@ public final class AgentProcess extends AgentSession {
     @Override
     public void close() {
         process.destroyForcibly();
+    }
+
+    private static Path tmp() {
+        try {
+            return Files.createDirectories(Fixtures.work().resolve("agent-tmp")).toAbsolutePath();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
