@@ -2,9 +2,17 @@ package io.kiln.microvm.kvm;
 
 import com.sun.jna.Memory;
 
-/** A Linux eventfd: the doorbell behind irqfd, ioeventfd and the device threads' wake-ups. */
+/**
+ * A Linux eventfd: the doorbell behind irqfd, ioeventfd and the device threads' wake-ups.
+ *
+ * <p>Once closed it ignores signals and drains nothing: a host thread may still ring a VM's
+ * doorbell while the VM is torn down, and after close(2) the fd number can belong to anything
+ * else in this JVM (another VM's eventfd, a snapshot file, a socket), which must never get
+ * those 8 bytes. Signal and close exclude each other for that reason.
+ */
 public final class EventFd implements AutoCloseable {
     private final int fd;
+    private volatile boolean closed;
     private final ThreadLocal<Memory> scratch = ThreadLocal.withInitial(() -> new Memory(8));
 
     public EventFd(boolean nonBlocking) {
@@ -19,13 +27,21 @@ public final class EventFd implements AutoCloseable {
     public void signal() {
         Memory m = scratch.get();
         m.setLong(0, 1);
-        if (LibC.INSTANCE.write(fd, m, 8) != 8) {
-            throw new KvmException("eventfd write", com.sun.jna.Native.getLastError());
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (LibC.INSTANCE.write(fd, m, 8) != 8) {
+                throw new KvmException("eventfd write", com.sun.jna.Native.getLastError());
+            }
         }
     }
 
     /** Returns and clears the counter; 0 if nothing was signalled (non-blocking mode). */
     public long drain() {
+        if (closed) {
+            return 0;
+        }
         Memory m = scratch.get();
         long n = LibC.INSTANCE.read(fd, m, 8);
         if (n != 8) {
@@ -39,7 +55,10 @@ public final class EventFd implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        LibC.INSTANCE.close(fd);
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            LibC.INSTANCE.close(fd);
+        }
     }
 }

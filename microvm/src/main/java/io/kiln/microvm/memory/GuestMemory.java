@@ -3,7 +3,9 @@ package io.kiln.microvm.memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,10 +140,16 @@ public final class GuestMemory implements AutoCloseable {
         check(gpa, 8).at(gpa).setLong(0, v);
     }
 
-    /** Writes all regions, back to back, to {@code file} (the snapshot memory image). */
+    /**
+     * Writes all regions, back to back, to {@code file} (the snapshot memory image). The bytes
+     * go to a new file that then replaces {@code file} in one rename: truncating a memory file
+     * in place would hand SIGBUS to every clone that maps it, this VM included if it was
+     * restored from there.
+     */
     public void saveTo(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (MemoryRegion r : regions) {
                 long done = 0;
                 while (done < r.size()) {
@@ -155,6 +163,7 @@ public final class GuestMemory implements AutoCloseable {
             }
             ch.force(false);
         }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Override

@@ -214,9 +214,26 @@ public final class ConsoleDevice implements VirtioDevice {
         while (q.ready() && q.pending(mem) > 0) {
             if (!fromGuest.hasRoom()) {
                 txStalled = true;
-                break;
+                // The reader may have drained the buffer between the check and the flag, and
+                // then seen no flag to act on: look once more, or nobody would ever wake us.
+                if (!fromGuest.hasRoom()) {
+                    break;
+                }
+                txStalled = false;
             }
             DescriptorChain chain = q.pop(mem);
+            long readable = 0;
+            for (Descriptor d : chain.descriptors()) {
+                if (!d.writable()) {
+                    readable += d.length();
+                }
+            }
+            // A chain may name up to 4 GiB, all of it the same guest page. Copying it would put
+            // that much on the host heap; no driver sends more than a few pages at once.
+            if (readable > BUFFER_BYTES) {
+                fail("transmit chain of " + readable + " bytes is larger than the " + BUFFER_BYTES + "-byte console buffer");
+                return used;
+            }
             for (Descriptor d : chain.descriptors()) {
                 if (!d.writable() && d.length() > 0) {
                     // Counted before the host can see the bytes, so a reader never outruns the metric.

@@ -100,7 +100,7 @@ public final class MmioTransport implements BusDevice {
     }
 
     private synchronized int readRegister(int offset) {
-        Queue q = queueSel < queues.size() ? queues.get(queueSel) : null;
+        Queue q = queueSel >= 0 && queueSel < queues.size() ? queues.get(queueSel) : null;
         switch (offset) {
             case 0x000: return MAGIC;
             case 0x004: return VERSION;
@@ -158,7 +158,7 @@ public final class MmioTransport implements BusDevice {
 
     private synchronized void writeRegister(int offset, int v) {
         boolean queueSetupAllowed = (status & Virtio.STATUS_DRIVER_OK) == 0 && (status & Virtio.STATUS_FEATURES_OK) != 0;
-        Queue q = queueSel < queues.size() ? queues.get(queueSel) : null;
+        Queue q = queueSel >= 0 && queueSel < queues.size() ? queues.get(queueSel) : null;
         switch (offset) {
             case 0x014 -> deviceFeaturesSel = v;
             case 0x020 -> {
@@ -207,6 +207,13 @@ public final class MmioTransport implements BusDevice {
             resetLocked();
             return;
         }
+        // The spec lets a driver only add status bits; clearing DRIVER_OK without a reset would
+        // make the queue registers writable under a running device.
+        int clearedBits = status & ~v & ~Virtio.STATUS_DEVICE_NEEDS_RESET;
+        if (clearedBits != 0) {
+            ignoredAccesses.incrementAndGet();
+            return;
+        }
         int newBits = v & ~status;
         if ((newBits & Virtio.STATUS_FEATURES_OK) != 0) {
             boolean subset = (ackedFeatures & ~device.availableFeatures()) == 0;
@@ -248,8 +255,9 @@ public final class MmioTransport implements BusDevice {
         driverFeaturesSel = 0;
         transportNeedsReset = false;
         interrupt.set(0);
-        queues.forEach(Queue::reset);
+        // The device stops first (under its own lock), so no queue work sees the queues change.
         device.reset();
+        queues.forEach(Queue::reset);
     }
 
     public synchronized MmioState state() {

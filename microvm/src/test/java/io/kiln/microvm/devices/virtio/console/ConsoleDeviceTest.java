@@ -186,6 +186,21 @@ class ConsoleDeviceTest {
     }
 
     @Test
+    void aTransmitChainLargerThanTheConsoleBufferIsRejectedNotCopied() {
+        ConsoleDevice d = device();
+        try (TestDriver t = new TestDriver(d).setUp()) {
+            // Nine valid 512 KiB buffers, all the same guest memory: 4.5 MiB named by a guest
+            // with 1 MiB of RAM. Copied, a chain of 256 such buffers would be 128 MiB of heap.
+            for (int i = 0; i < 9; i++) {
+                t.putDescriptor(ConsoleDevice.TX, i, BUF, 0x80000, i < 8 ? NEXT : 0, i + 1);
+            }
+            transmit(t);
+            assertHostile(d, t, "larger than the 4194304-byte console buffer");
+            assertEquals(0, d.metrics().txBytes.get());
+        }
+    }
+
+    @Test
     void indirectDescriptorIsRejected() {
         ConsoleDevice d = device();
         try (TestDriver t = new TestDriver(d).setUp()) {
@@ -263,6 +278,23 @@ class ConsoleDeviceTest {
             assertEquals(before + 5, t.transport.ignoredAccesses());
             assertFalse(t.needsReset());
             assertEquals(TestDriver.QSIZE, d.state() == null ? 0 : t.transport.state().queues().get(0).size());
+        }
+    }
+
+    @Test
+    void aDriverCannotTakeBackDriverOkOrSelectANegativeQueue() {
+        ConsoleDevice d = device();
+        try (TestDriver t = new TestDriver(d).setUp()) {
+            int running = t.read(0x70);
+            assertTrue((running & Virtio.STATUS_DRIVER_OK) != 0);
+            long before = t.transport.ignoredAccesses();
+            t.write(0x70, running & ~Virtio.STATUS_DRIVER_OK); // only a reset (0) may clear bits
+            assertEquals(running, t.read(0x70));
+            t.write(0x030, -1);                               // QueueSel
+            assertEquals(0, t.read(0x034));                   // QueueNumMax of no queue
+            t.write(0x038, 8);                                // QueueNum of no queue: ignored
+            assertEquals(before + 2, t.transport.ignoredAccesses());
+            assertFalse(t.needsReset());
         }
     }
 
