@@ -64,11 +64,11 @@ public record QemuMicroVmCommand(
         // throttles a serial port's. The guest sees it as /dev/vport0p1, a plain character
         // device. Port 0 is reserved for consoles, hence nr=1 and max_ports=2.
         a.addAll(List.of("-device", "virtio-serial-device,max_ports=2"));
-        a.addAll(List.of("-chardev", "socket,id=channel,path=" + channelSocket));
+        a.addAll(List.of("-chardev", "socket,id=channel,path=" + option(channelSocket)));
         a.addAll(List.of("-device", "virtserialport,chardev=channel,nr=1,name=kiln.channel"));
         a.addAll(List.of("-object", "rng-random,id=rng,filename=/dev/urandom"));
         a.addAll(List.of("-device", "virtio-rng-device,rng=rng"));
-        a.addAll(List.of("-qmp", "unix:" + qmpSocket + ",server=on,wait=off"));
+        a.addAll(List.of("-qmp", "unix:" + option(qmpSocket) + ",server=on,wait=off"));
         if (incoming) {
             a.addAll(List.of("-incoming", "defer"));
         }
@@ -76,6 +76,15 @@ public record QemuMicroVmCommand(
     }
 
     private String memoryBackend(Path file, boolean shared) {
-        return "memory-backend-file,id=ram,size=" + config.memoryMib() + "M,mem-path=" + file + ",share=" + (shared ? "on" : "off");
+        return "memory-backend-file,id=ram,size=" + config.memoryMib() + "M,mem-path=" + option(file) + ",share=" + (shared ? "on" : "off");
+    }
+
+    /**
+     * A path inside a QEMU option string, where a comma starts the next option: QEMU reads a
+     * doubled comma as one. Unescaped, a directory named "x,share=on" would turn a private
+     * restore into one that writes the snapshot.
+     */
+    static String option(Path path) {
+        return path.toString().replace(",", ",,");
     }
 }

@@ -75,6 +75,17 @@ class QemuMicroVmCommandTest {
     }
 
     @Test
+    void commasInPathsCannotSmuggleOptions() throws IOException {
+        var config = new QemuVmConfig(image(), Accelerator.TCG, 256, 1, "");
+        List<String> argv = new QemuMicroVmCommand(Path.of("q"), config, new GuestRam.PrivateFile(Path.of("/s/x,share=on/memory")),
+                Path.of("/t/a,b/ch.sock"), Path.of("/t/a,b/qmp.sock"), true).argv();
+        assertEquals("memory-backend-file,id=ram,size=256M,mem-path=/s/x,,share=on/memory,share=off",
+                argv.get(argv.indexOf("-object") + 1));
+        assertEquals("socket,id=channel,path=/t/a,,b/ch.sock", argv.get(argv.indexOf("-chardev") + 1));
+        assertEquals("unix:/t/a,,b/qmp.sock,server=on,wait=off", argv.get(argv.indexOf("-qmp") + 1));
+    }
+
+    @Test
     void rejectsShapesNoGuestCanRun() throws IOException {
         GuestImage image = image();
         // A 1-byte initramfs: 2 x 1 MiB + 64 MiB.

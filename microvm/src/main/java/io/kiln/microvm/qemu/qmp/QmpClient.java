@@ -83,10 +83,15 @@ public final class QmpClient implements AutoCloseable {
             }
         }
         QmpClient client = new QmpClient(socket, events, timeout);
-        client.startReader();
-        client.await(client.greeting, "the QMP greeting");
-        client.execute("qmp_capabilities");
-        return client;
+        try {
+            client.startReader();
+            client.await(client.greeting, "the QMP greeting");
+            client.execute("qmp_capabilities");
+            return client;
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
     }
 
     private void startReader() {
