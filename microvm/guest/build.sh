@@ -43,9 +43,10 @@ initramfs_key=$( {
   busybox 2>/dev/null | head -n 1
   ldd --version | head -n 1
   gcc --version | head -n 1
-  for p in libc6-dev zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libpng16-16 libharfbuzz0b libstdc++6; do
-    echo "$p $(pkg_version "$p")"
-  done
+  # The host libraries the JRE links against are copied into the image: hash those very files.
+  find "$java_home/lib" "$java_home/bin" -type f \( -name '*.so' -o -perm -u+x \) -print0 \
+    | xargs -0 ldd 2>/dev/null | grep -oE '=> /[^ ]+' | cut -c4- | sort -u | xargs -r sha256sum
+  echo "libc6-dev $(pkg_version libc6-dev)"
 } | sha)
 guest_key=$(printf '%s\n%s\n' "$kernel_key" "$initramfs_key" | sha | cut -c1-16)
 kernel_dir="$KILN_CACHE/kernel/${kernel_key:0:16}"
@@ -91,7 +92,11 @@ JSON
   rm -rf "$guest_dir" && mv "$guest_dir.tmp" "$guest_dir"
   log "image $guest_key built in $((SECONDS - start)) s: vmlinux $(size_of "$guest_dir/vmlinux"), initramfs $(size_of "$guest_dir/initramfs.cpio")"
 fi
-ln -sfn "$guest_key" "$KILN_CACHE/guest/current"
+# Replace the link in one rename, so a reader never finds it missing. Touch what this image
+# uses, so pruning by age keeps it.
+ln -sfn "$guest_key" "$KILN_CACHE/guest/current.tmp"
+mv -T "$KILN_CACHE/guest/current.tmp" "$KILN_CACHE/guest/current"
+touch "$guest_dir" "$kernel_dir" "$initramfs_dir"
 
 # Keep the three newest images of each kind; older ones are only disk. Images hold hard
 # links to their kernel and initramfs, so pruning a component never breaks an image.
