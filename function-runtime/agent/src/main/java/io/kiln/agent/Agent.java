@@ -427,7 +427,16 @@ public final class Agent {
         active.set(job);
         job.deadline = timer.schedule(() -> events.add(new Event.JobOverdue(job.seq)),
                 leftNanos, TimeUnit.NANOSECONDS);
-        job.future = functionExecutor.submit(() -> runJob(job, body));
+        job.future = functionExecutor.submit(() -> {
+            try {
+                runJob(job, body);
+            } catch (Throwable t) {
+                // submit() would swallow this, leaving the job active and the agent "busy" for
+                // good: whatever escapes the job's own reporting (a log flush or the reply
+                // itself failing, an OOM) ends the agent the way any fatal error does.
+                events.add(new Event.Fatal(t));
+            }
+        });
     }
 
     /** On the function thread: run, classify what escaped, always report back. */

@@ -46,7 +46,7 @@ public final class ErrorReport {
      */
     public static ErrorFrame of(long callId, String code, String message, Throwable error,
                                 ObjectNode extra, byte[] body) {
-        ObjectNode meta = Json.object().put("code", code).put("message", message);
+        ObjectNode meta = Json.object().put("code", code).put("message", cut(message));
         if (extra != null) {
             meta.setAll(extra);
         }
@@ -61,6 +61,17 @@ public final class ErrorReport {
         return frames(stack);
     }
 
+    /** Messages are cut so that no exception can push an ERROR over the metadata cap. */
+    static final int MAX_MESSAGE_CHARS = 8 * 1024;
+
+    static String cut(String message) {
+        if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+            return message;
+        }
+        return message.substring(0, MAX_MESSAGE_CHARS) + "... (" + (message.length() - MAX_MESSAGE_CHARS)
+                + " more characters)";
+    }
+
     static String messageOf(Throwable t) {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
     }
@@ -70,7 +81,7 @@ public final class ErrorReport {
         seen.put(t, true);
         node.put("type", t.getClass().getName());
         if (!node.has("message")) {
-            node.put("message", t.getMessage() == null ? "" : t.getMessage());
+            node.put("message", cut(t.getMessage() == null ? "" : t.getMessage()));
         }
         node.set("stack", frames(t.getStackTrace()));
         Throwable cause = t.getCause();

@@ -30,6 +30,18 @@ class FailuresTest {
     }
 
     @Test
+    void aHugeExceptionMessageIsCutAndKeepsItsCode() {
+        try (InProcessAgent a = loaded("com.example.Fails")) {
+            String huge = "x".repeat(300_000); // the message alone would be over the metadata cap
+            JsonNode m = meta(expect(a.invoke(1, "throw:" + huge), ErrorFrame.class, 1));
+            assertEquals("function_error", m.get("code").asText());
+            assertEquals("x".repeat(ErrorReport.MAX_MESSAGE_CHARS) + "... ("
+                    + (huge.length() - ErrorReport.MAX_MESSAGE_CHARS) + " more characters)", m.get("message").asText());
+            expect(a.invoke(2, "fine"), ResultFrame.class, 2); // still serving
+        }
+    }
+
+    @Test
     void exceptionBecomesErrorAndTheAgentKeepsServing() {
         try (InProcessAgent a = loaded("com.example.Fails")) {
             ErrorFrame e = expect(a.invoke(1, "boom"), ErrorFrame.class, 1);

@@ -107,6 +107,24 @@ class RestoreTest {
     }
 
     @Test
+    void aHungRestoreCommandIsCutOffAtItsDeadline() throws Exception {
+        Path dir = Files.createDirectories(Fixtures.work().resolve("guest"));
+        Path command = dir.resolve("hung-kiln-restore");
+        // Sleeps with its output still open: reading that output would wait the full 60 s.
+        Files.writeString(command, "#!/bin/sh\nexec sleep 60\n");
+        Files.setPosixFilePermissions(command, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=" + command), "--guest")) {
+            a.ready();
+            long start = System.nanoTime();
+            a.send(Restores.frame(1767225599800L, 32, (byte) 7));
+            JsonNode ack = meta(a.reply(RestoredFrame.class));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(command + " did not finish in 5 s", ack.get("kernelError").asText());
+            assertTrue(millis < 15_000, "the restore took " + millis + " ms");
+        }
+    }
+
+    @Test
     void aFailingRestoreCommandIsReportedNotFatal() throws Exception {
         try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=/bin/false"), "--guest")) {
             a.ready();

@@ -1,9 +1,10 @@
 package io.kiln.agent.restore;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,6 +20,8 @@ public final class GuestSystem {
     public record Result(boolean ok, String error) {
     }
 
+    static final int TIMEOUT_SECONDS = 5;
+
     private GuestSystem() {
     }
 
@@ -28,9 +31,14 @@ public final class GuestSystem {
      */
     public static Result restore(String command, byte[] entropy, Long epochMillis) {
         String clock = epochMillis == null ? "-" : Long.toString(epochMillis);
+        Path output = null;
         try {
+            // Output goes to a file, not a pipe: reading a pipe would block until the command
+            // ends, so a hung command would never meet the deadline below.
+            output = Files.createTempFile("kiln-restore", ".out");
             Process p = new ProcessBuilder(command, clock)
                     .redirectErrorStream(true) // never inherit: fd 1 may be the frame channel
+                    .redirectOutput(output.toFile())
                     .start();
             try (OutputStream in = p.getOutputStream()) {
                 in.write(entropy);
@@ -38,22 +46,29 @@ public final class GuestSystem {
                 // A command that exits without reading its input breaks the pipe; its exit
                 // status and output below say what went wrong.
             }
-            byte[] output;
-            try (InputStream out = p.getInputStream()) {
-                output = out.readNBytes(4096);
-            }
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return new Result(false, command + " did not finish in 5 s");
+                return new Result(false, command + " did not finish in " + TIMEOUT_SECONDS + " s");
             }
-            return p.exitValue() == 0 ? new Result(true, null)
-                    : new Result(false, command + " exited with " + p.exitValue() + ": "
-                    + new String(output, StandardCharsets.UTF_8).trim());
+            if (p.exitValue() == 0) {
+                return new Result(true, null);
+            }
+            byte[] said = Files.readAllBytes(output);
+            return new Result(false, command + " exited with " + p.exitValue() + ": "
+                    + new String(said, 0, Math.min(said.length, 4096), StandardCharsets.UTF_8).trim());
         } catch (IOException e) {
             return new Result(false, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Result(false, "interrupted");
+        } finally {
+            if (output != null) {
+                try {
+                    Files.deleteIfExists(output);
+                } catch (IOException ignored) {
+                    // A temp file in the guest's tmpfs; nothing to recover.
+                }
+            }
         }
     }
 }
