@@ -518,12 +518,50 @@ public final class QemuGuest implements MicroVm {
         }
     }
 
+    private static final String WORK_DIR_PREFIX = "kiln-qemu-";
+    private static final String OWNER_FILE = "owner.pid";
+    private static volatile boolean swept;
+
     private static Path createWorkDir() {
+        if (!swept) {
+            swept = true;
+            sweepStaleWorkDirs(tempRoot());
+        }
         try {
             // Unix socket paths are limited to 107 bytes, so stay under /tmp, not a deep data dir.
-            return Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "kiln-qemu-");
+            Path dir = Files.createTempDirectory(tempRoot(), WORK_DIR_PREFIX);
+            Files.writeString(dir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary directory for QEMU", e);
+        }
+    }
+
+    private static Path tempRoot() {
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * Removes the work directories of host JVMs that died without cleaning up (killed, or
+     * crashed): their QEMU children died with them, their sockets and memory files did not.
+     * A directory whose owner still runs, or whose owner cannot be read, is left alone.
+     */
+    static void sweepStaleWorkDirs(Path root) {
+        try (Stream<Path> dirs = Files.list(root)) {
+            dirs.filter(d -> d.getFileName().toString().startsWith(WORK_DIR_PREFIX))
+                    .filter(d -> ownerIsGone(d.resolve(OWNER_FILE)))
+                    .forEach(QemuGuest::deleteRecursively);
+        } catch (IOException ignored) {
+            // Nothing to sweep.
+        }
+    }
+
+    private static boolean ownerIsGone(Path ownerFile) {
+        try {
+            long pid = Long.parseLong(Files.readString(ownerFile).strip());
+            return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } catch (IOException | NumberFormatException e) {
+            return false;
         }
     }
 

@@ -59,11 +59,16 @@ class QemuProcessHygieneTest {
     void aKilledHostJvmTakesItsQemuChildrenWithIt() throws Exception {
         Process host = hostJvm("wait");
         try {
-            long qemu = started(host).qemuPid();
+            Started started = started(host);
+            long qemu = started.qemuPid();
             assertTrue(ProcessHandle.of(qemu).map(ProcessHandle::isAlive).orElse(false), "QEMU should be running");
             host.destroyForcibly(); // SIGKILL: no shutdown hooks run
             assertTrue(host.waitFor(10, TimeUnit.SECONDS));
             assertTrue(gone(qemu, 5_000), "QEMU " + qemu + " survived its killed parent");
+            // Its work directory outlives it, until the next host JVM sweeps it away.
+            assertTrue(Files.isDirectory(started.workDir()));
+            QemuGuest.sweepStaleWorkDirs(started.workDir().getParent());
+            assertFalse(Files.exists(started.workDir()), "a dead host's work directory survived the sweep");
         } finally {
             host.destroyForcibly();
         }
