@@ -157,6 +157,19 @@ class FailuresTest {
     }
 
     @Test
+    void aMemorySizeThatWouldWrapIsBadMetadata() {
+        try (InProcessAgent a = new InProcessAgent()) {
+            a.ready();
+            // 2^32 + 1 MiB: cast to an int it would have read as 1.
+            a.send(new LoadFrame("{\"handler\":\"com.example.Upper\",\"memoryMb\":4294967297}", Fixtures.functions()));
+            ErrorFrame e = a.reply(ErrorFrame.class);
+            assertEquals("{\"code\":\"bad_metadata\",\"message\":\"\\\"memoryMb\\\" must be a positive integer up to "
+                    + Integer.MAX_VALUE + "\"}", e.metadata());
+            expect(a.load(Fixtures.functions(), "com.example.Upper"), InitializedFrame.class, 0);
+        }
+    }
+
+    @Test
     void missingHandlerInLoadIsBadMetadata() {
         try (InProcessAgent a = new InProcessAgent()) {
             a.ready();

@@ -57,10 +57,11 @@ public final class KvmMicroVm implements MicroVm {
         VmFd vm = null;
         GuestMemory memory = null;
         List<VcpuFd> vcpus = new ArrayList<>();
+        VmDevices devices = null;
         try {
             memory = GuestMemory.anonymous((long) config.memoryMib() << 20);
             vm = createVmFd(kvm, memory);
-            VmDevices devices = VmDevices.create(vm, memory, config);
+            devices = VmDevices.create(vm, memory, config);
             byte[] kernel = Files.readAllBytes(config.kernel());
             byte[] initrd = config.initrd() == null ? null : Files.readAllBytes(config.initrd());
             String cmdline = (config.commandLine() + devices.commandLineSuffix()).trim();
@@ -73,16 +74,27 @@ public final class KvmMicroVm implements MicroVm {
             }
             return new KvmMicroVm(kvm, vm, memory, vcpus, devices, config);
         } catch (RuntimeException | IOException e) {
-            vcpus.forEach(VcpuFd::close);
-            if (memory != null) {
-                memory.close();
-            }
-            if (vm != null) {
-                vm.close();
-            }
-            kvm.close();
+            closeHalfBuilt(kvm, vm, memory, vcpus, devices);
             throw e;
         }
+    }
+
+    /**
+     * Releases what a create or restore that failed half way had made (any of it may be null),
+     * devices included: their eventfds would otherwise leak with every failed start.
+     */
+    static void closeHalfBuilt(Kvm kvm, VmFd vm, GuestMemory memory, List<VcpuFd> vcpus, VmDevices devices) {
+        vcpus.forEach(VcpuFd::close);
+        if (devices != null) {
+            devices.close();
+        }
+        if (memory != null) {
+            memory.close();
+        }
+        if (vm != null) {
+            vm.close();
+        }
+        kvm.close();
     }
 
     /**

@@ -128,17 +128,7 @@ public final class KvmSnapshots {
             devices.kickAllQueues();
             return KvmMicroVm.restored(kvm, vm, memory, vcpus, devices, config);
         } catch (RuntimeException | IOException e) {
-            vcpus.forEach(VcpuFd::close);
-            if (devices != null) {
-                devices.close();
-            }
-            if (memory != null) {
-                memory.close();
-            }
-            if (vm != null) {
-                vm.close();
-            }
-            kvm.close();
+            KvmMicroVm.closeHalfBuilt(kvm, vm, memory, vcpus, devices);
             throw e;
         }
     }

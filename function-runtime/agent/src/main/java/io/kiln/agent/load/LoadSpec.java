@@ -53,7 +53,7 @@ public record LoadSpec(String handler, String function, String version, Map<Stri
                 Map.copyOf(env),
                 positive(m, "timeoutMs", DEFAULT_TIMEOUT_MS),
                 positive(m, "initTimeoutMs", DEFAULT_INIT_TIMEOUT_MS),
-                (int) positive(m, "memoryMb", defaultMemory),
+                Math.toIntExact(positive(m, "memoryMb", defaultMemory, Integer.MAX_VALUE)),
                 positive(m, "logLimitBytes", LogRouter.DEFAULT_LIMIT));
     }
 
@@ -70,12 +70,18 @@ public record LoadSpec(String handler, String function, String version, Map<Stri
 
     /** A positive integer field, or the fallback when absent. */
     public static long positive(ObjectNode m, String key, long fallback) {
+        return positive(m, key, fallback, Long.MAX_VALUE);
+    }
+
+    /** A positive integer no larger than {@code max}: a value that would wrap is refused, not cut. */
+    public static long positive(ObjectNode m, String key, long fallback, long max) {
         JsonNode n = m.get(key);
         if (n == null || n.isNull()) {
             return fallback;
         }
-        if (!n.canConvertToLong() || !n.isIntegralNumber() || n.asLong() <= 0) {
-            throw new Json.BadMetadataException("\"" + key + "\" must be a positive integer");
+        if (!n.canConvertToLong() || !n.isIntegralNumber() || n.asLong() <= 0 || n.asLong() > max) {
+            throw new Json.BadMetadataException("\"" + key + "\" must be a positive integer"
+                    + (max < Long.MAX_VALUE ? " up to " + max : ""));
         }
         return n.asLong();
     }
