@@ -6,14 +6,10 @@ import io.kiln.microvm.probe.KvmProbe;
 import io.kiln.microvm.qemu.Accelerator;
 import io.kiln.microvm.qemu.QemuGuest;
 import io.kiln.microvm.qemu.QemuVmConfig;
-import io.kiln.protocol.Frame;
-import io.kiln.protocol.FrameCodec;
+import io.kiln.microvm.testing.AgentFrames;
 import io.kiln.protocol.InitializedFrame;
-import io.kiln.protocol.InvokeFrame;
 import io.kiln.protocol.LoadFrame;
-import io.kiln.protocol.LogFrame;
 import io.kiln.protocol.RestoredFrame;
-import io.kiln.protocol.ResultFrame;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +26,6 @@ import java.util.Locale;
  */
 public final class GuestPathBench {
 
-    private static final FrameCodec CODEC = new FrameCodec();
     private static final int MEMORY_MIB = 256;
 
     public static void main(String[] args) throws Exception {
@@ -96,8 +91,8 @@ public final class GuestPathBench {
                 guest.start();
                 restored(guest);
                 long t1 = System.nanoTime();
-                CODEC.write(guest.toGuest(), new LoadFrame("{\"handler\":\"com.example.Echo\"}", jar));
-                expect(guest, InitializedFrame.class);
+                AgentFrames.send(guest, new LoadFrame("{\"handler\":\"com.example.Echo\"}", jar));
+                AgentFrames.expect(guest, InitializedFrame.class);
                 init.add(System.nanoTime() - t1);
                 guest.snapshot(dir);
             }
@@ -161,8 +156,7 @@ public final class GuestPathBench {
     }
 
     private static RestoredFrame restored(QemuGuest guest) throws IOException {
-        CODEC.write(guest.toGuest(), new RestoredFrame("{\"epochMs\":" + System.currentTimeMillis() + "}", new byte[64]));
-        return expect(guest, RestoredFrame.class);
+        return AgentFrames.restored(guest, new byte[64]);
     }
 
     private static long restoreMicros(RestoredFrame ack) {
@@ -174,20 +168,6 @@ public final class GuestPathBench {
     }
 
     private static void invoke(QemuGuest guest, long id, byte[] body) throws IOException {
-        CODEC.write(guest.toGuest(), new InvokeFrame(id, "{}", body));
-        expect(guest, ResultFrame.class);
-    }
-
-    private static <T extends Frame> T expect(QemuGuest guest, Class<T> type) throws IOException {
-        while (true) {
-            Frame f = CODEC.read(guest.fromGuest());
-            if (f instanceof LogFrame) {
-                continue;
-            }
-            if (!type.isInstance(f)) {
-                throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + f);
-            }
-            return type.cast(f);
-        }
+        AgentFrames.invoke(guest, id, "{}", body);
     }
 }

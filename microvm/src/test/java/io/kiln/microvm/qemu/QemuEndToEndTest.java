@@ -1,15 +1,10 @@
 package io.kiln.microvm.qemu;
 
 import io.kiln.agent.testing.Fixtures;
-import io.kiln.protocol.ErrorFrame;
-import io.kiln.protocol.Frame;
-import io.kiln.protocol.FrameCodec;
+import io.kiln.microvm.testing.AgentFrames;
 import io.kiln.protocol.InitializedFrame;
-import io.kiln.protocol.InvokeFrame;
 import io.kiln.protocol.LoadFrame;
-import io.kiln.protocol.LogFrame;
 import io.kiln.protocol.RestoredFrame;
-import io.kiln.protocol.ResultFrame;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +17,6 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -33,8 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * different bytes.
  */
 class QemuEndToEndTest {
-
-    private static final FrameCodec CODEC = new FrameCodec();
 
     @TempDir
     static Path dir;
@@ -48,11 +40,10 @@ class QemuEndToEndTest {
         try (QemuGuest guest = QemuGuest.restore(base, Accelerator.TCG, true, line -> { })) {
             guest.start();
             restored(guest, 7);
-            CODEC.write(guest.toGuest(), new LoadFrame(
+            AgentFrames.send(guest, new LoadFrame(
                     "{\"handler\":\"com.example.CloneProbe\",\"function\":\"clone-probe\",\"version\":\"1\"}",
                     Fixtures.functions()));
-            Frame answer = nextNonLog(guest);
-            InitializedFrame initialized = assertInstanceOf(InitializedFrame.class, answer, () -> "LOAD answered " + answer);
+            InitializedFrame initialized = AgentFrames.expect(guest, InitializedFrame.class);
             assertTrue(initialized.metadata().contains("\"style\":\"kiln\""), initialized::metadata);
             guest.snapshot(functionSnapshot);
         }
@@ -61,30 +52,11 @@ class QemuEndToEndTest {
     private static RestoredFrame restored(QemuGuest guest, int seed) throws IOException {
         byte[] entropy = new byte[64];
         new Random(seed).nextBytes(entropy);
-        CODEC.write(guest.toGuest(), new RestoredFrame("{\"epochMs\":" + System.currentTimeMillis() + "}", entropy));
-        Frame answer = nextNonLog(guest);
-        return assertInstanceOf(RestoredFrame.class, answer, () -> "RESTORED answered " + answer);
-    }
-
-    /** The next frame that is not a LOG (init and restore output is allowed, and ignored here). */
-    private static Frame nextNonLog(QemuGuest guest) throws IOException {
-        while (true) {
-            Frame frame = CODEC.read(guest.fromGuest());
-            if (!(frame instanceof LogFrame)) {
-                return frame;
-            }
-        }
+        return AgentFrames.restored(guest, entropy);
     }
 
     private static byte[] invoke(QemuGuest guest, long callId, byte[] input) throws IOException {
-        CODEC.write(guest.toGuest(), new InvokeFrame(callId, "{\"timeoutMs\":60000}", input));
-        Frame answer = nextNonLog(guest);
-        if (answer instanceof ErrorFrame error) {
-            throw new AssertionError("call " + callId + " failed: " + error.metadata());
-        }
-        ResultFrame result = assertInstanceOf(ResultFrame.class, answer);
-        assertEquals(callId, result.callId());
-        return result.body();
+        return AgentFrames.invoke(guest, callId, "{\"timeoutMs\":60000}", input).body();
     }
 
     private static byte[] flipped(byte[] in) {
