@@ -33,6 +33,7 @@ import java.time.Instant;
 import java.util.OptionalInt;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -79,6 +80,8 @@ public final class Agent {
          * the dispatcher when the deadline passes. The other one sends nothing.
          */
         final AtomicBoolean answered = new AtomicBoolean();
+        /** Counted down when the job's code has returned and its bookkeeping is done. */
+        final CountDownLatch ended = new CountDownLatch(1);
 
         Job(long seq, JobKind kind, long callId, long timeoutMs) {
             this.seq = seq;
@@ -90,6 +93,12 @@ public final class Agent {
 
     static final int MIN_ENTROPY = 16;
     static final long RESTORE_TIMEOUT_MS = 10_000;
+    /**
+     * How long an overdue job gets to honour its interrupt before the timeout is reported.
+     * Code that does (a sleep, blocking I/O) is then idle by the time the host reads the
+     * report, so the host's next INVOKE is served rather than refused as busy.
+     */
+    static final long INTERRUPT_GRACE_MS = 100;
 
     /** The ERROR metadata used when even building an error report fails for lack of memory. */
     private static final String OOM_META =
@@ -435,6 +444,8 @@ public final class Agent {
                 // good: whatever escapes the job's own reporting (a log flush or the reply
                 // itself failing, an OOM) ends the agent the way any fatal error does.
                 events.add(new Event.Fatal(t));
+            } finally {
+                job.ended.countDown();
             }
         });
     }
@@ -535,14 +546,19 @@ public final class Agent {
             case RESTORE -> "restore_timeout";
             case CALL -> "timeout";
         };
+        // Ask the code to stop; it may not. Until it does, the agent answers "busy".
+        job.future.cancel(true);
+        try {
+            job.ended.await(INTERRUPT_GRACE_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         send(ErrorReport.of(job.callId, code, job.kind.name().toLowerCase()
                 + " did not finish within " + job.timeoutMs + " ms; the host should replace "
                 + "this instance", extra));
         if (job.kind == JobKind.INIT) {
             phase = Phase.LOAD_FAILED;
         }
-        // Ask the code to stop; it may not. Until it does, the agent answers "busy".
-        job.future.cancel(true);
         return OptionalInt.empty();
     }
 
