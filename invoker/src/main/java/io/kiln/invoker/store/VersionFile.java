@@ -1,0 +1,71 @@
+package io.kiln.invoker.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The on-disk form of a {@link FunctionVersion}: {@code functions/<name>/v<N>.json}. Instants
+ * and durations are plain millisecond numbers, so the file needs no Jackson time module and
+ * reads the same in any tool.
+ */
+final class VersionFile {
+
+    /**
+     * Strict: a field that is missing or null, or trailing text, makes the file unreadable
+     * rather than quietly becoming a zero that then passes for a real value.
+     */
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private VersionFile() {
+    }
+
+    static byte[] write(FunctionVersion v) {
+        FunctionConfig c = v.config();
+        Config config = new Config(c.handler(), c.memoryMib(), c.timeout().toMillis(), c.env(),
+                c.maxConcurrency(), c.minInstances(), c.maxInstances(), c.keepAlive().toMillis(),
+                c.publicInvoke());
+        try {
+            return MAPPER.writeValueAsBytes(new Version(v.name(), v.version(), v.jarSha256(),
+                    v.jarSize(), config, v.createdAt().toEpochMilli()));
+        } catch (IOException e) {
+            throw new IllegalStateException("records of strings and numbers always serialise", e);
+        }
+    }
+
+    /**
+     * @throws IOException              if the bytes are not a version file
+     * @throws IllegalArgumentException if they are, but hold a value no version may have
+     */
+    static FunctionVersion read(byte[] json) throws IOException {
+        Version v = MAPPER.readValue(json, Version.class);
+        if (v == null) {
+            throw new IOException("the file holds null");
+        }
+        Config c = v.config();
+        FunctionConfig config = new FunctionConfig(c.handler(), c.memoryMib(),
+                Duration.ofMillis(c.timeoutMs()), c.env(), c.maxConcurrency(), c.minInstances(),
+                c.maxInstances(), Duration.ofMillis(c.keepAliveMs()), c.publicInvoke());
+        return new FunctionVersion(v.name(), v.version(), v.jarSha256(), v.jarSize(), config,
+                Instant.ofEpochMilli(v.createdAtMs()));
+    }
+
+    private record Version(String name, long version, String jarSha256, long jarSize,
+                           Config config, long createdAtMs) {
+    }
+
+    private record Config(String handler, int memoryMib, long timeoutMs, Map<String, String> env,
+                          int maxConcurrency, int minInstances, int maxInstances, long keepAliveMs,
+                          boolean publicInvoke) {
+    }
+}
