@@ -125,39 +125,82 @@ public final class FunctionStore {
 
     /**
      * Stores a new version of {@code name} (creating the function if it is new) and makes it
-     * current. The jar is read to its end but not closed.
+     * current: {@link #stage}, {@link #prepare} and {@link #commit} in one. The jar is read to
+     * its end but not closed.
      *
      * @throws IllegalArgumentException if the name or the jar is refused; the message says why
      */
     public FunctionVersion deploy(String name, InputStream jar, FunctionConfig config)
             throws IOException {
         checkName(name);
+        StagedJar staged = stage(jar);
+        synchronized (this) {
+            FunctionVersion v = prepare(name, staged, config);
+            commit(v);
+            return v;
+        }
+    }
+
+    /** A jar stored by content but not yet part of any version. */
+    public record StagedJar(String sha256, long size) {
+    }
+
+    /**
+     * Stores {@code jar} by content. Until a version refers to it, it is garbage to
+     * {@link #collectGarbage} unless passed there as in use.
+     *
+     * @throws IllegalArgumentException if the jar is refused; the message says why
+     */
+    public StagedJar stage(InputStream jar) throws IOException {
         Objects.requireNonNull(jar, "jar");
-        Objects.requireNonNull(config, "config");
         // Outside the lock: a 256 MiB upload must not hold up every other deploy.
         Path temp = Files.createTempFile(blobs, TEMP_PREFIX, ".jar");
         try {
-            Blob blob = receive(jar, temp);
+            StagedJar staged = receive(jar, temp);
             synchronized (this) {
-                // Under the lock, so collectGarbage cannot remove the blob before a version
-                // refers to it.
-                Path target = blobs.resolve(blob.sha256() + ".jar");
+                Path target = blobs.resolve(staged.sha256() + ".jar");
                 if (!Files.exists(target)) {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
                     syncDirectory(blobs);
                 }
-                return addVersion(name, blob, config);
+                return staged;
             }
         } finally {
             Files.deleteIfExists(temp);
         }
     }
 
-    private record Blob(String sha256, long size) {
+    /**
+     * The version {@link #commit} would store next for {@code name}, not yet stored: a deploy
+     * prepares it, builds the function's snapshot, and commits only if that worked.
+     */
+    public synchronized FunctionVersion prepare(String name, StagedJar jar, FunctionConfig config) {
+        checkName(name);
+        Objects.requireNonNull(config, "config");
+        if (!Files.exists(blobs.resolve(jar.sha256() + ".jar"))) {
+            throw new IllegalStateException("jar " + jar.sha256() + " is not staged");
+        }
+        List<FunctionVersion> old = index.getOrDefault(name, List.of());
+        long number = old.isEmpty() ? 1 : old.get(old.size() - 1).version() + 1;
+        return new FunctionVersion(name, number, jar.sha256(), jar.size(), config, Instant.now());
+    }
+
+    /**
+     * Stores a prepared version and makes it current.
+     *
+     * @throws IllegalStateException if another version was stored since it was prepared
+     */
+    public synchronized void commit(FunctionVersion v) throws IOException {
+        FunctionVersion expected = prepare(v.name(), new StagedJar(v.jarSha256(), v.jarSize()), v.config());
+        if (expected.version() != v.version()) {
+            throw new IllegalStateException("version " + v.id() + " is stale: the next version of " + v.name()
+                    + " is " + expected.version());
+        }
+        addVersion(v);
     }
 
     /** Copies the upload to {@code temp}, hashing, counting and checking it on the way. */
-    private static Blob receive(InputStream jar, Path temp) throws IOException {
+    private static StagedJar receive(InputStream jar, Path temp) throws IOException {
         MessageDigest sha256 = sha256();
         long size = 0;
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -184,16 +227,14 @@ public final class FunctionStore {
             } while ((n = jar.read(buf)) >= 0);
             ch.force(true);
         }
-        return new Blob(HexFormat.of().formatHex(sha256.digest()), size);
+        return new StagedJar(HexFormat.of().formatHex(sha256.digest()), size);
     }
 
     /** Writes the next version's file, then forgets versions beyond {@link #MAX_VERSIONS}. */
-    private FunctionVersion addVersion(String name, Blob blob, FunctionConfig config)
-            throws IOException {
+    private void addVersion(FunctionVersion v) throws IOException {
+        String name = v.name();
+        long number = v.version();
         List<FunctionVersion> old = index.getOrDefault(name, List.of());
-        long number = old.isEmpty() ? 1 : old.get(old.size() - 1).version() + 1;
-        FunctionVersion v = new FunctionVersion(name, number, blob.sha256(), blob.size(), config,
-                Instant.now());
         Path dir = Files.createDirectories(functions.resolve(name));
         writeAtomically(dir.resolve("v" + number + ".json"), VersionFile.write(v));
 
@@ -210,7 +251,6 @@ public final class FunctionStore {
                 LOG.log(Level.WARNING, "function store: could not prune {0}: {1}", gone.id(), e);
             }
         }
-        return v;
     }
 
     /** The function's newest version. */

@@ -1,6 +1,7 @@
 package io.kiln.microvm.qemu;
 
 import io.kiln.microvm.console.ConsoleLog;
+import io.kiln.microvm.process.ChildProcesses;
 import io.kiln.microvm.qemu.qmp.QmpClient;
 import io.kiln.microvm.qemu.qmp.QmpEvent;
 import io.kiln.microvm.qemu.qmp.QmpException;
@@ -51,7 +52,7 @@ import java.util.stream.Stream;
  *
  * <p>Every QEMU child is destroyed when its guest is closed, when starting fails half way,
  * when this JVM exits normally (a shutdown hook) and when it is killed (see
- * {@link QemuProcesses}). Its sockets and temporary files go with it.
+ * {@link ChildProcesses}). Its sockets and temporary files go with it.
  */
 public final class QemuGuest implements MicroVm {
 
@@ -137,7 +138,7 @@ public final class QemuGuest implements MicroVm {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(channelSocket));
             server.configureBlocking(false);
-            Process process = QemuProcesses.start(command.argv());
+            Process process = ChildProcesses.start(new ProcessBuilder(command.argv()).redirectErrorStream(true));
             process.getOutputStream().close();
             guest = new QemuGuest(config, ram, process, pumpConsole(process, console), console, workDir);
             LIVE.add(guest);

@@ -1,0 +1,283 @@
+package io.kiln.invoker;
+
+import io.kiln.invoker.call.CallDispatcher;
+import io.kiln.invoker.call.CallException;
+import io.kiln.invoker.call.CallRequest;
+import io.kiln.invoker.call.CallResult;
+import io.kiln.invoker.engine.Engine;
+import io.kiln.invoker.engine.EngineChoice;
+import io.kiln.invoker.engine.EngineSelector;
+import io.kiln.invoker.instance.FunctionTemplate;
+import io.kiln.invoker.instance.Instance;
+import io.kiln.invoker.instance.InstanceLauncher;
+import io.kiln.invoker.instance.LogSink;
+import io.kiln.invoker.logs.LogBook;
+import io.kiln.invoker.pool.PoolKey;
+import io.kiln.invoker.snapshot.SnapshotStore;
+import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.invoker.store.FunctionStore;
+import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.probe.KvmProbe;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The invoker: deploys functions (store, snapshot) and turns calls into results (dispatcher,
+ * warm pool). One per platform; the gateway embeds it.
+ */
+public final class Invoker implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Invoker.class.getName());
+
+    private final InvokerConfig config;
+    private final EngineChoice choice;
+    private final FunctionStore store;
+    private final InstanceLauncher launcher;
+    private final SnapshotStore snapshots;
+    private final CallDispatcher dispatcher;
+    private final InvokerMetrics metrics;
+    private final LogBook logs = new LogBook(2000);
+    private final ExecutorService vmThreads;
+    private final ExecutorService poolEvents;
+    private final ScheduledExecutorService timer;
+    private final Map<String, Object> deployLocks = new ConcurrentHashMap<>();
+    /** Jars of deploys in progress: staged, not yet referenced by a stored version. */
+    private final Set<String> staging = ConcurrentHashMap.newKeySet();
+
+    private Invoker(InvokerConfig config, EngineChoice choice, MeterRegistry registry) throws IOException {
+        this.config = config;
+        this.choice = choice;
+        this.store = FunctionStore.open(config.dataDir());
+        this.vmThreads = Executors.newCachedThreadPool(threads("kiln-vm"));
+        this.poolEvents = Executors.newSingleThreadExecutor(threads("kiln-pool-events"));
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads("kiln-invoker-timer"));
+        t.setRemoveOnCancelPolicy(true);
+        this.timer = t;
+        this.launcher = new InstanceLauncher(choice.engine(), timer, config.bootTimeout(), Duration.ofSeconds(10));
+        this.snapshots = choice.engine().snapshots()
+                ? new SnapshotStore(config.dataDir().resolve("snapshots"), launcher) : null;
+        this.dispatcher = new CallDispatcher(config.memoryBudgetMib(), this::startInstance, vmThreads, timer,
+                poolEvents, config.queueLimit(), config.queueTimeout(), new Forward(), this::retired);
+        this.metrics = new InvokerMetrics(registry, dispatcher);
+    }
+
+    /** The dispatcher's events go to the metrics, which need the dispatcher to exist first. */
+    private final class Forward implements CallDispatcher.Events {
+        @Override
+        public void started(String function, boolean cold, long startUs) {
+            metrics.started(function, cold, startUs);
+        }
+
+        @Override
+        public void answered(String function, long invokeUs) {
+            metrics.answered(function, invokeUs);
+        }
+    }
+
+    /** Chooses the engine (probe or configuration), opens the store and activates every stored function. */
+    public static Invoker start(InvokerConfig config, MeterRegistry registry) throws IOException {
+        Files.createDirectories(config.dataDir());
+        EngineChoice choice = EngineSelector.choose(config.engine(), KvmProbe.probeHost(), GuestImage::locate,
+                config.agentJar(), config.dataDir().resolve("work"));
+        LOG.log(System.Logger.Level.INFO, "engine: " + choice.engine() + " — " + choice.reason());
+        Invoker invoker = new Invoker(config, choice, registry);
+        invoker.activateStored();
+        return invoker;
+    }
+
+    private void activateStored() {
+        List<FunctionVersion> current = store.list();
+        if (snapshots != null) {
+            snapshots.retainFunctions(current);
+        }
+        for (FunctionVersion v : current) {
+            dispatcher.activate(template(v), logs.sink(v.name(), v.version()), null);
+        }
+        LOG.log(System.Logger.Level.INFO, "activated " + current.size() + " stored functions");
+    }
+
+    private FunctionTemplate template(FunctionVersion v) {
+        return new FunctionTemplate(v, store.jar(v), snapshots == null ? null : snapshots.functionSnapshot(v));
+    }
+
+    public EngineChoice engine() {
+        return choice;
+    }
+
+    public InvokerConfig config() {
+        return config;
+    }
+
+    // ---- deploy ------------------------------------------------------------------------
+
+    /**
+     * Stores and prepares a new version of {@code name} and makes it current: the jar is
+     * stored, the function initialised and snapshotted (or, on the process engine, loaded into
+     * its first instance). Blocks until the version serves. Throws
+     * {@link IllegalArgumentException} for a refused name, config or jar, and
+     * {@link io.kiln.invoker.instance.StartFailure} (with the function's output) when its init
+     * fails; the previous version then stays current.
+     */
+    public FunctionVersion deploy(String name, InputStream jar, FunctionConfig config, Consumer<String> progress)
+            throws IOException {
+        FunctionStore.checkName(name);
+        Engine engine = choice.engine();
+        if (config.memoryMib() < engine.minimumMemoryMib()) {
+            throw new IllegalArgumentException("memoryMib must be at least " + engine.minimumMemoryMib()
+                    + " on the " + engine.name() + " engine (the guest image needs it), got " + config.memoryMib());
+        }
+        if (config.memoryMib() > this.config.memoryBudgetMib()) {
+            throw new IllegalArgumentException("memoryMib " + config.memoryMib() + " is more than the platform's "
+                    + "whole memory budget of " + this.config.memoryBudgetMib() + " MiB");
+        }
+        progress.accept("receiving the jar");
+        FunctionStore.StagedJar staged = store.stage(jar);
+        staging.add(staged.sha256());
+        try {
+            progress.accept("stored jar sha256:" + staged.sha256() + " (" + staged.size() + " bytes)");
+            synchronized (deployLocks.computeIfAbsent(name, k -> new Object())) {
+                FunctionVersion v = store.prepare(name, staged, config);
+                FunctionTemplate template = template(v);
+                LogSink sink = logs.sink(name, v.version());
+                long start = System.nanoTime();
+                Instance warm = null;
+                if (snapshots != null) {
+                    snapshots.function(template, sink, progress);
+                } else {
+                    progress.accept("starting an agent process and loading " + v.id());
+                    warm = launcher.start(template, sink);
+                }
+                store.commit(v);
+                dispatcher.activate(template, sink, warm);
+                progress.accept("version " + v.version() + " of " + name + " is ready ("
+                        + (System.nanoTime() - start) / 1_000_000 + " ms to initialise and snapshot)");
+                LOG.log(System.Logger.Level.INFO, "deployed " + v.id() + " (" + config.handler() + ")");
+                return v;
+            }
+        } finally {
+            staging.remove(staged.sha256());
+            collectGarbage();
+        }
+    }
+
+    /** Deletes a function: waiting calls fail, calls in flight finish. False if there is none. */
+    public boolean delete(String name) throws IOException {
+        synchronized (deployLocks.computeIfAbsent(name, k -> new Object())) {
+            boolean existed = store.delete(name);
+            dispatcher.deactivate(name);
+            logs.clear(name);
+            collectGarbage();
+            return existed;
+        }
+    }
+
+    private void collectGarbage() {
+        try {
+            store.collectGarbage(Set.copyOf(staging));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "collecting unused jars failed: " + e.getMessage());
+        }
+    }
+
+    /** Called when an old version has no instance left: its snapshot is no longer needed. */
+    private void retired(PoolKey key) {
+        if (snapshots != null && store.current(key.function()).map(v -> v.version() != key.version()).orElse(true)) {
+            snapshots.deleteFunction(key.function(), key.version());
+        }
+    }
+
+    /** The dispatcher's starter: a missing function snapshot (new guest image) is built first. */
+    private Instance startInstance(FunctionTemplate template, LogSink sink) {
+        if (template.snapshot() != null && !Files.isDirectory(template.snapshot())) {
+            LOG.log(System.Logger.Level.INFO, "no snapshot of " + template.version().id() + " for "
+                    + choice.engine().snapshotKey() + "; building it");
+            snapshots.function(template, sink, line -> LOG.log(System.Logger.Level.INFO, line));
+        }
+        return launcher.start(template, sink);
+    }
+
+    // ---- calls -------------------------------------------------------------------------
+
+    /** Calls the current version of {@code function}; fails with {@link CallException}. */
+    public CompletableFuture<CallResult> invoke(String function, CallRequest request) {
+        return dispatcher.submit(function, request).whenComplete((r, e) -> metrics.outcome(function,
+                e == null ? "ok" : e instanceof CallException c ? c.code()
+                        : e.getCause() instanceof CallException c ? c.code() : "internal_error"));
+    }
+
+    // ---- state -------------------------------------------------------------------------
+
+    public List<FunctionVersion> list() {
+        return store.list();
+    }
+
+    public Optional<FunctionVersion> current(String name) {
+        return store.current(name);
+    }
+
+    public List<FunctionVersion> versions(String name) {
+        return store.versions(name);
+    }
+
+    /** The function's live numbers, or null if it is not deployed. */
+    public CallDispatcher.FunctionState state(String name) {
+        return dispatcher.state(name);
+    }
+
+    public CallDispatcher.PoolState poolState() {
+        return dispatcher.poolState();
+    }
+
+    public LogBook logs() {
+        return logs;
+    }
+
+    /** Stops admitting calls, lets calls in flight finish for up to {@code drain}, destroys every instance. */
+    public void shutdown(Duration drain) {
+        dispatcher.shutdown(drain);
+        vmThreads.shutdown();
+        try {
+            if (!vmThreads.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "VM threads still busy after 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        poolEvents.shutdownNow();
+        timer.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

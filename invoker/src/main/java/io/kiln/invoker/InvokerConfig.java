@@ -1,0 +1,49 @@
+package io.kiln.invoker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How the invoker runs.
+ *
+ * @param dataDir          functions, jars and snapshots; survives restarts
+ * @param engine           {@code auto} or one of {@code EngineSelector.CHOICES}
+ * @param memoryBudgetMib  all instances together, busy and idle
+ * @param queueLimit       calls that may wait per function before more are refused (429)
+ * @param queueTimeout     how long a call may wait for an instance (then 503)
+ * @param bootTimeout      runtime boot to READY, for base snapshots (minutes under TCG)
+ * @param agentJar         the agent jar, for the process engine
+ */
+public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, int queueLimit, Duration queueTimeout,
+                            Duration bootTimeout, Path agentJar) {
+
+    public static final String AGENT_JAR_PROPERTY = "kiln.agent.jar";
+
+    public InvokerConfig {
+        if (memoryBudgetMib < 64) {
+            throw new IllegalArgumentException("memoryBudgetMib must be at least 64, got " + memoryBudgetMib);
+        }
+        if (queueLimit < 0) {
+            throw new IllegalArgumentException("queueLimit must not be negative, got " + queueLimit);
+        }
+    }
+
+    /** Defaults: auto engine, a 4 GiB budget, 100 waiting calls per function for up to 10 s. */
+    public static InvokerConfig defaults(Path dataDir) {
+        String jar = System.getProperty(AGENT_JAR_PROPERTY, System.getenv().getOrDefault("KILN_AGENT_JAR", ""));
+        return new InvokerConfig(dataDir, "auto", 4096, 100, Duration.ofSeconds(10), Duration.ofMinutes(5),
+                jar.isEmpty() ? null : Path.of(jar));
+    }
+
+    public InvokerConfig withEngine(String e) {
+        return new InvokerConfig(dataDir, e, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout, agentJar);
+    }
+
+    public InvokerConfig withMemoryBudgetMib(long mib) {
+        return new InvokerConfig(dataDir, engine, mib, queueLimit, queueTimeout, bootTimeout, agentJar);
+    }
+
+    public InvokerConfig withQueue(int limit, Duration timeout) {
+        return new InvokerConfig(dataDir, engine, memoryBudgetMib, limit, timeout, bootTimeout, agentJar);
+    }
+}

@@ -1,0 +1,12 @@
+package io.kiln.invoker.call;
+
+/**
+ * Where one call's time went, in microseconds.
+ *
+ * @param cold     whether the call waited for a new instance (a restore, or a boot and load)
+ * @param queuedUs admission to dispatch
+ * @param startUs  the cold start (0 when warm)
+ * @param invokeUs INVOKE sent to answer received
+ */
+public record CallTimings(boolean cold, long queuedUs, long startUs, long invokeUs) {
+}

@@ -1,0 +1,48 @@
+package io.kiln.invoker.engine;
+
+import io.kiln.microvm.vm.MicroVm;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+/**
+ * Where function instances run: a microVM engine, or (for tests and a local development loop)
+ * plain host processes. The invoker drives every engine through {@link MicroVm}; the agent
+ * inside speaks the same frame protocol whichever engine carries it.
+ */
+public interface Engine {
+
+    /** A short stable name: {@code kvm}, {@code qemu-kvm}, {@code qemu-tcg}, {@code process}. */
+    String name();
+
+    /** False only for the process engine: its "instances" share the host kernel and user. */
+    boolean isolated();
+
+    /**
+     * Whether instances are clones of a function snapshot. Without snapshots every instance
+     * boots the runtime and loads the function afresh.
+     */
+    boolean snapshots();
+
+    /**
+     * What a snapshot taken on this engine depends on (the engine and the guest image). Snapshots
+     * are stored under this key, so a changed guest image or engine rebuilds them.
+     */
+    String snapshotKey();
+
+    /** The smallest instance memory the guest image can run in. */
+    int minimumMemoryMib();
+
+    /**
+     * Starts a fresh runtime whose agent will send READY. With {@code snapshotable} the
+     * instance can later be snapshotted (the base snapshot is taken from one).
+     */
+    MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException;
+
+    /**
+     * Starts a clone of the snapshot in {@code directory}. With {@code snapshotable} the clone
+     * can itself be snapshotted (a function snapshot is taken from a restored base).
+     */
+    MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) throws IOException;
+}

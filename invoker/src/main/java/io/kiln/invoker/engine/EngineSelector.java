@@ -1,0 +1,65 @@
+package io.kiln.invoker.engine;
+
+import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.probe.KvmProbeResult;
+import io.kiln.microvm.qemu.Accelerator;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * Picks the engine: from the host probe unless configuration names one. The probe never
+ * picks the process engine; it is for tests and development and must be asked for.
+ */
+public final class EngineSelector {
+
+    /** The accepted values of the engine setting. */
+    public static final String CHOICES = "auto, kvm, qemu, qemu-kvm, qemu-tcg, process";
+
+    private EngineSelector() {
+    }
+
+    /**
+     * @param requested {@code auto} (or null) to follow the probe, else one of {@link #CHOICES}
+     * @param image     the guest image, looked up only if a VM engine is chosen
+     * @param agentJar  the agent jar, used only by the process engine
+     * @param workRoot  scratch space for the process engine's agents
+     */
+    public static EngineChoice choose(String requested, KvmProbeResult probe, Supplier<GuestImage> image,
+                                      Path agentJar, Path workRoot) {
+        String r = requested == null ? "auto" : requested.strip().toLowerCase(Locale.ROOT);
+        return switch (r) {
+            case "auto" -> probe.hardware()
+                    ? new EngineChoice(new KvmEngine(image.get()), "auto: " + probe.reason()
+                            + "; hardware KVM runs the Java engine", probe)
+                    : new EngineChoice(new QemuEngine(image.get(), Accelerator.TCG), "auto: " + probe.reason()
+                            + "; without hardware KVM the guest runs under QEMU's TCG emulation (about 10x slower)",
+                            probe);
+            case "kvm" -> {
+                if (!probe.usable()) {
+                    throw new IllegalArgumentException("engine kvm was requested but /dev/kvm is not usable: "
+                            + probe.reason());
+                }
+                yield new EngineChoice(new KvmEngine(image.get()), "configured: kvm (" + probe.reason() + ")", probe);
+            }
+            case "qemu" -> new EngineChoice(new QemuEngine(image.get(), probe.hardware() ? Accelerator.KVM
+                    : Accelerator.TCG), "configured: qemu, " + (probe.hardware() ? "KVM-accelerated" : "TCG")
+                    + " (" + probe.reason() + ")", probe);
+            case "qemu-kvm" -> {
+                if (!probe.hardware()) {
+                    throw new IllegalArgumentException("engine qemu-kvm was requested but the host has no hardware "
+                            + "KVM: " + probe.reason());
+                }
+                yield new EngineChoice(new QemuEngine(image.get(), Accelerator.KVM), "configured: qemu-kvm", probe);
+            }
+            case "qemu-tcg" -> new EngineChoice(new QemuEngine(image.get(), Accelerator.TCG),
+                    "configured: qemu-tcg", probe);
+            case "process" -> new EngineChoice(new ProcessEngine(agentJar, workRoot),
+                    "configured: process (functions run as host processes, NOT isolated; for tests and development)",
+                    probe);
+            default -> throw new IllegalArgumentException("unknown engine '" + requested + "'; choose one of "
+                    + CHOICES);
+        };
+    }
+}

@@ -1,0 +1,91 @@
+package io.kiln.invoker.engine;
+
+import io.kiln.microvm.console.ConsoleLog;
+import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.vm.KvmMicroVm;
+import io.kiln.microvm.vm.KvmSnapshots;
+import io.kiln.microvm.vm.MicroVm;
+import io.kiln.microvm.vm.MicroVmConfig;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+/**
+ * The Java KVM engine, the default on hardware KVM hosts. Its snapshots are always
+ * restorable (guest memory is written out whole), so {@code snapshotable} changes nothing.
+ */
+public final class KvmEngine implements Engine {
+
+    private final GuestImage image;
+
+    public KvmEngine(GuestImage image) {
+        this.image = image;
+    }
+
+    @Override
+    public String name() {
+        return "kvm";
+    }
+
+    @Override
+    public boolean isolated() {
+        return true;
+    }
+
+    @Override
+    public boolean snapshots() {
+        return true;
+    }
+
+    @Override
+    public String snapshotKey() {
+        return name() + "-" + image.id();
+    }
+
+    @Override
+    public int minimumMemoryMib() {
+        return image.minimumMemoryMib();
+    }
+
+    @Override
+    public MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException {
+        MicroVmConfig config = MicroVmConfig.builder()
+                .memoryMib(memoryMib)
+                .kernel(image.kernel())
+                .initrd(image.initramfs())
+                .commandLine(GuestImage.BASE_COMMAND_LINE)
+                .functionChannel(true)
+                .rng(true)
+                .consoleLog(lines(console))
+                .build();
+        return Vms.started(KvmMicroVm.create(config));
+    }
+
+    @Override
+    public MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) throws IOException {
+        return Vms.started(KvmSnapshots.restore(directory, lines(console)));
+    }
+
+    /** The Java engine writes console bytes; the invoker wants hostile-safe lines. */
+    private static OutputStream lines(Consumer<String> console) {
+        ConsoleLog log = new ConsoleLog(console, 1);
+        return new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[]{(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                log.accept(b, off, len);
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "kvm (Java engine, guest image " + image.id() + ")";
+    }
+}

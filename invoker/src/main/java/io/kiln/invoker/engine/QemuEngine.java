@@ -1,0 +1,66 @@
+package io.kiln.invoker.engine;
+
+import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.qemu.Accelerator;
+import io.kiln.microvm.qemu.QemuGuest;
+import io.kiln.microvm.qemu.QemuVmConfig;
+import io.kiln.microvm.vm.MicroVm;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/** The QEMU {@code microvm} engine: KVM-accelerated on hardware hosts, TCG everywhere else. */
+public final class QemuEngine implements Engine {
+
+    private final GuestImage image;
+    private final Accelerator accelerator;
+
+    public QemuEngine(GuestImage image, Accelerator accelerator) {
+        this.image = image;
+        this.accelerator = accelerator;
+    }
+
+    @Override
+    public String name() {
+        return "qemu-" + accelerator.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public boolean isolated() {
+        return true;
+    }
+
+    @Override
+    public boolean snapshots() {
+        return true;
+    }
+
+    @Override
+    public String snapshotKey() {
+        // TCG and KVM snapshots differ in CPU model, so the accelerator is part of the key.
+        return name() + "-" + image.id();
+    }
+
+    @Override
+    public int minimumMemoryMib() {
+        return image.minimumMemoryMib();
+    }
+
+    @Override
+    public MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) {
+        QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, accelerator, memoryMib, 1, ""), snapshotable,
+                console);
+        return Vms.started(guest);
+    }
+
+    @Override
+    public MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) {
+        return Vms.started(QemuGuest.restore(directory, accelerator, snapshotable, console));
+    }
+
+    @Override
+    public String toString() {
+        return name() + " (guest image " + image.id() + ")";
+    }
+}

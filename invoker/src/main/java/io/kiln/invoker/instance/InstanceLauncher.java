@@ -1,0 +1,169 @@
+package io.kiln.invoker.instance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.invoker.engine.Engine;
+import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.microvm.vm.MicroVm;
+import io.kiln.protocol.ErrorFrame;
+import io.kiln.protocol.Frame;
+import io.kiln.protocol.InitializedFrame;
+import io.kiln.protocol.LoadFrame;
+import io.kiln.protocol.RestoredFrame;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Makes instances ready, one conversation step at a time: boot to READY, restore and send
+ * RESTORED with fresh entropy, LOAD a function and wait for its init. Blocking; the invoker
+ * calls it from its VM threads. A step that fails destroys the instance it was working on.
+ */
+public final class InstanceLauncher {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Entropy per restore: 64 bytes, as docs/PROTOCOL.md recommends. */
+    private static final int ENTROPY_BYTES = 64;
+    /** How long a function's static init and priming may take. */
+    static final Duration INIT_TIMEOUT = Duration.ofMinutes(2);
+
+    private final Engine engine;
+    private final ScheduledExecutorService timer;
+    private final Duration bootTimeout;
+    private final Duration restoreTimeout;
+    private final SecureRandom random = new SecureRandom();
+    private final AtomicLong ids = new AtomicLong();
+
+    /**
+     * @param bootTimeout    boot to READY (a full JVM start; minutes under TCG)
+     * @param restoreTimeout restore to the RESTORED answer, the after-restore hooks included
+     */
+    public InstanceLauncher(Engine engine, ScheduledExecutorService timer, Duration bootTimeout,
+                            Duration restoreTimeout) {
+        this.engine = engine;
+        this.timer = timer;
+        this.bootTimeout = bootTimeout;
+        this.restoreTimeout = restoreTimeout;
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** A ready instance of {@code template}: a restored clone, or a fresh agent that loaded the jar. */
+    public Instance start(FunctionTemplate template, LogSink logs) {
+        FunctionConfig config = template.version().config();
+        if (template.snapshot() != null) {
+            return restore(template.snapshot(), false, logs);
+        }
+        Instance instance = boot(config.memoryMib(), false, logs);
+        load(instance, template);
+        return instance;
+    }
+
+    /** Boots the runtime and waits for READY. */
+    public Instance boot(int memoryMib, boolean snapshotable, LogSink logs) {
+        long id = ids.incrementAndGet();
+        ConsoleTail console = new ConsoleTail(id, logs);
+        MicroVm vm;
+        try {
+            vm = engine.boot(memoryMib, snapshotable, console);
+        } catch (IOException | RuntimeException e) {
+            throw new StartFailure("boot_failed", "starting a " + engine.name() + " instance failed: "
+                    + e.getMessage(), console.text(), e);
+        }
+        Instance instance = new Instance(id, vm, console, logs, timer);
+        answer(instance, instance.awaitReady(bootTimeout), "boot_failed", "booting the runtime");
+        return instance;
+    }
+
+    /** Restores a clone of {@code snapshot} and has its agent reseed (RESTORED). */
+    public Instance restore(Path snapshot, boolean snapshotable, LogSink logs) {
+        long id = ids.incrementAndGet();
+        ConsoleTail console = new ConsoleTail(id, logs);
+        MicroVm vm;
+        try {
+            vm = engine.restore(snapshot, snapshotable, console);
+        } catch (IOException | RuntimeException e) {
+            throw new StartFailure("restore_failed", "restoring " + snapshot.getFileName() + " on " + engine.name()
+                    + " failed: " + e.getMessage(), console.text(), e);
+        }
+        Instance instance = new Instance(id, vm, console, logs, timer);
+        byte[] entropy = new byte[ENTROPY_BYTES];
+        random.nextBytes(entropy);
+        String meta = "{\"epochMs\":" + System.currentTimeMillis() + ",\"restoreTimeoutMs\":"
+                + restoreTimeout.toMillis() + "}";
+        // The agent's own deadline for the hooks is restoreTimeout; the host allows a little more
+        // so that the agent's restore_timeout, with its stack, arrives before the host gives up.
+        answer(instance, instance.send(new RestoredFrame(meta, entropy), restoreTimeout.plusSeconds(5)),
+                "restore_failed", "restoring");
+        return instance;
+    }
+
+    /** Sends the function's jar and waits for its init; throws {@link StartFailure} with the init log. */
+    public InitializedFrame load(Instance instance, FunctionTemplate template) {
+        FunctionVersion v = template.version();
+        byte[] jar;
+        try {
+            jar = Files.readAllBytes(template.jar());
+        } catch (IOException e) {
+            instance.destroy("the function jar could not be read");
+            throw new StartFailure("load_failed", "reading " + template.jar() + " failed: " + e.getMessage(), "", e);
+        }
+        Frame answer = answer(instance, instance.send(new LoadFrame(loadMetadata(v, INIT_TIMEOUT), jar),
+                INIT_TIMEOUT.plusSeconds(5)), "init_failed", "initialising " + v.id());
+        return (InitializedFrame) answer;
+    }
+
+    static String loadMetadata(FunctionVersion v, Duration initTimeout) {
+        FunctionConfig c = v.config();
+        ObjectNode meta = JSON.createObjectNode()
+                .put("handler", c.handler())
+                .put("function", v.name())
+                .put("version", Long.toString(v.version()))
+                .put("timeoutMs", c.timeout().toMillis())
+                .put("initTimeoutMs", initTimeout.toMillis())
+                .put("memoryMb", c.memoryMib());
+        ObjectNode env = meta.putObject("env");
+        for (Map.Entry<String, String> e : c.env().entrySet()) {
+            env.put(e.getKey(), e.getValue());
+        }
+        return meta.toString();
+    }
+
+    /**
+     * Waits for an answer that must not be an ERROR. On any failure the instance is destroyed
+     * and a {@link StartFailure} explains it with the agent's code and output.
+     */
+    private static Frame answer(Instance instance, CompletableFuture<Frame> pending,
+                                String code, String what) {
+        Frame frame;
+        try {
+            frame = pending.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            instance.destroy(what + " failed");
+            if (cause instanceof InstanceFailure f) {
+                throw new StartFailure(code, what + " failed: " + f.getMessage(), f.consoleTail(), f);
+            }
+            throw new StartFailure(code, what + " failed: " + cause, "", cause);
+        }
+        if (frame instanceof ErrorFrame error) {
+            instance.destroy(what + " failed");
+            AgentError agent = AgentError.of(error);
+            throw new StartFailure(agent.code(), what + " failed: " + agent.message(),
+                    new String(error.body(), StandardCharsets.UTF_8), null);
+        }
+        return frame;
+    }
+}
