@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Adds up every Surefire report under the tree and prints one closing line:
+# Adds up every Surefire and Failsafe report under the tree and prints one closing line:
 #   tests: N passed, N failed, N skipped
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +10,6 @@ while IFS= read -r report; do
   total=$((total + $(attr tests)))
   failed=$((failed + $(attr failures) + $(attr errors)))
   skipped=$((skipped + $(attr skipped)))
-done < <(find . -path '*/target/surefire-reports/TEST-*.xml' -not -path './.git/*')
+done < <(find . \( -path '*/target/surefire-reports/TEST-*.xml' \
+              -o -path '*/target/failsafe-reports/TEST-*.xml' \) -not -path './.git/*')
 echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"

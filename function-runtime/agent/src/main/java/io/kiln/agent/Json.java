@@ -6,15 +6,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /** The agent's one ObjectMapper, for metadata and for binding call inputs and outputs. */
 public final class Json {
 
     /**
      * Lenient on input the way Lambda's serializer is (unknown properties are ignored, so an
-     * event with more fields than the POJO still binds), strict on nothing else.
+     * event with more fields than the POJO still binds), strict on nothing else. java.time
+     * values travel as ISO-8601 strings ({@code "2026-11-21"}, {@code "2026-11-21T09:30:00Z"}),
+     * not as numbers or arrays.
      */
     public static final ObjectMapper MAPPER = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .configure(SerializationFeature.FAIL_ON_EMPTY_BEANS, false);
 

@@ -69,6 +69,19 @@ class HandlerStylesTest {
     }
 
     @Test
+    void javaTimeTravelsAsIsoStrings() {
+        try (InProcessAgent a = loaded("com.example.Reschedule")) {
+            ResultFrame r = call(a, 1,
+                    "{\"day\":\"2026-11-21\",\"start\":\"2026-11-21T09:30:00Z\"}");
+            assertEquals("{\"day\":\"2026-11-28\",\"start\":\"2026-11-28T09:30:00Z\"}",
+                    text(r));
+
+            ErrorFrame e = expect(a.invoke(2, "{\"day\":\"21/11/2026\"}"), ErrorFrame.class, 2);
+            assertEquals("bad_input", meta(e).get("code").asText());
+        }
+    }
+
+    @Test
     void javaUtilFunctionWithRawStrings() {
         try (InProcessAgent a = loaded("com.example.Upper")) {
             ResultFrame r = call(a, 1, "hello, wörld");

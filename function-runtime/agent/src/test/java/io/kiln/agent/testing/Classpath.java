@@ -22,15 +22,17 @@ public final class Classpath {
     }
 
     /**
-     * Exactly what the agent jar holds: the agent, the API, the protocol and Jackson. No test
-     * classes, no JUnit, no Lambda core: the spawned agent sees what it sees in production.
+     * Exactly what the agent jar holds: the agent, the API, the protocol and Jackson with its
+     * java.time module. No test classes, no JUnit, no Lambda core: the spawned agent sees what
+     * it sees in production.
      */
     public static String agent() {
         Set<String> entries = new LinkedHashSet<>();
         for (Class<?> c : new Class<?>[]{io.kiln.agent.Main.class, io.kiln.function.Handler.class,
                 io.kiln.protocol.Frame.class, com.fasterxml.jackson.databind.ObjectMapper.class,
                 com.fasterxml.jackson.core.JsonFactory.class,
-                com.fasterxml.jackson.annotation.JsonProperty.class}) {
+                com.fasterxml.jackson.annotation.JsonProperty.class,
+                com.fasterxml.jackson.datatype.jsr310.JavaTimeModule.class}) {
             entries.add(of(c).toString());
         }
         return String.join(File.pathSeparator, entries);
