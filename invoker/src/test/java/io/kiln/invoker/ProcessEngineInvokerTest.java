@@ -3,8 +3,10 @@ package io.kiln.invoker;
 import io.kiln.agent.testing.Fixtures;
 import io.kiln.invoker.call.CallDispatcher.FunctionState;
 import io.kiln.invoker.call.CallException;
+import io.kiln.invoker.call.CallRequest;
 import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.instance.StartFailure;
+import io.kiln.invoker.logs.LogLine;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionVersion;
 import io.kiln.invoker.testing.Await;
@@ -190,6 +192,32 @@ class ProcessEngineInvokerTest {
         assertEquals(CallException.Codes.CRASHED, e.code());
         assertTrue(e.getMessage().contains("agent process exited with 7"), e.getMessage());
         assertEquals("calls=1", text(call(invoker, "crashy", "count")));
+    }
+
+    @Test
+    void garbageOnTheChannelIsAProtocolViolationAndTheInstanceIsDestroyed() throws IOException {
+        open(config(1024));
+        deploy("liar", probe(256));
+        CallException e = failure(start(invoker, "liar", "garbage"));
+        assertEquals(CallException.Codes.PROTOCOL, e.code());
+        assertTrue(e.getMessage().contains("broke the protocol (bad_magic"), e.getMessage());
+        Await.until(SETTLE, 0, () -> invoker.state("liar").live(), "live instances");
+        assertEquals("calls=1", text(call(invoker, "liar", "count")));
+    }
+
+    @Test
+    void logLinesCarryTheirCallIdAndAFloodOnlyPushesOutOldLines() throws IOException {
+        open(config(1024));
+        deploy("chatty", probe(256));
+        CallResult r = call(invoker, "chatty", "print 3");
+        List<LogLine> lines = invoker.logs().recent("chatty", 0, 100).stream()
+                .filter(l -> l.callId().equals(CallRequest.format(r.callId()))).toList();
+        assertEquals(List.of("line 1", "line 2", "line 3"), lines.stream().map(LogLine::text).toList());
+        assertEquals(List.of("stdout", "stdout", "stdout"), lines.stream().map(LogLine::stream).toList());
+        call(invoker, "chatty", "print 5000");
+        List<LogLine> kept = invoker.logs().recent("chatty", 0, 10_000);
+        assertEquals(2000, kept.size(), "the book keeps the newest 2000 lines");
+        assertEquals("line 5000", kept.get(kept.size() - 1).text());
     }
 
     @Test

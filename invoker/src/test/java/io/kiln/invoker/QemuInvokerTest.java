@@ -1,0 +1,196 @@
+package io.kiln.invoker;
+
+import io.kiln.agent.testing.Fixtures;
+import io.kiln.invoker.call.CallException;
+import io.kiln.invoker.call.CallResult;
+import io.kiln.invoker.instance.StartFailure;
+import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.invoker.testing.Await;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static io.kiln.invoker.testing.Calls.call;
+import static io.kiln.invoker.testing.Calls.failure;
+import static io.kiln.invoker.testing.Calls.join;
+import static io.kiln.invoker.testing.Calls.start;
+import static io.kiln.invoker.testing.Calls.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The invoker on a VM engine, end to end: the host probe picks it (QEMU TCG on a machine
+ * without hardware KVM), functions are real jars, instances are clones of function snapshots.
+ * One invoker and one base snapshot for the class; the tests run in order and build on each
+ * other's deploys only where they say so.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class QemuInvokerTest {
+
+    private static final Duration SETTLE = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path data;
+
+    private static Invoker invoker;
+
+    @BeforeAll
+    static void openInvoker() throws IOException {
+        invoker = open();
+        assertTrue(invoker.engine().engine().isolated(), invoker.engine()::toString);
+        System.out.println("QemuInvokerTest engine: " + invoker.engine().engine() + " — " + invoker.engine().reason());
+    }
+
+    private static Invoker open() throws IOException {
+        return Invoker.start(InvokerConfig.defaults(data).withMemoryBudgetMib(3072)
+                .withQueue(1, Duration.ofSeconds(60)), new SimpleMeterRegistry());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (invoker != null) {
+            invoker.close();
+        }
+        Await.until(SETTLE, List.of(), QemuInvokerTest::qemuChildren, "QEMU processes left after shutdown");
+    }
+
+    /** QEMU processes this JVM started and that still run. */
+    private static List<Long> qemuChildren() {
+        return ProcessHandle.current().descendants()
+                .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
+    private static FunctionVersion deploy(String name, FunctionConfig config, List<String> progress)
+            throws IOException {
+        return invoker.deploy(name, new ByteArrayInputStream(Fixtures.functions()), config, progress::add);
+    }
+
+    private static FunctionConfig probe() {
+        return FunctionConfig.of("com.example.Probe").withMemoryMib(256);
+    }
+
+    @Test
+    @Order(1)
+    void deployThenAColdCallThenAWarmOne() throws IOException {
+        List<String> progress = new ArrayList<>();
+        FunctionVersion v = deploy("probe", probe(), progress);
+        assertEquals(1, v.version());
+        String all = String.join("\n", progress);
+        assertTrue(all.contains("for a base snapshot"), all);
+        assertTrue(all.contains("taking the function snapshot"), all);
+        assertTrue(progress.get(progress.size() - 1).startsWith("version 1 of probe is ready"), all);
+
+        CallResult cold = call(invoker, "probe", "count");
+        assertEquals("calls=1", text(cold), "a clone of the snapshot, which was taken before any call");
+        assertTrue(cold.timings().cold());
+        CallResult warm = call(invoker, "probe", "count");
+        assertEquals("calls=2", text(warm));
+        assertFalse(warm.timings().cold());
+        assertEquals(1, invoker.state("probe").live());
+    }
+
+    @Test
+    @Order(2)
+    void callsBeyondTheConcurrencyLimitAndQueueAreRefused() throws IOException {
+        deploy("one", probe().withMaxConcurrency(1), new ArrayList<>());
+        CompletableFuture<CallResult> running = start(invoker, "one", "sleep 3000");
+        Await.until(SETTLE, 1, () -> invoker.state("one").inFlight(), "calls in flight");
+        CompletableFuture<CallResult> waiting = start(invoker, "one", "count");
+        CallException refused = failure(start(invoker, "one", "count"));
+        assertEquals(CallException.Codes.QUEUE_FULL, refused.code());
+        assertEquals(Duration.ofSeconds(1), refused.retryAfter());
+        assertEquals("calls=1", text(join(running)));
+        assertEquals("calls=2", text(join(waiting)));
+    }
+
+    @Test
+    @Order(3)
+    void aTimeoutDestroysTheVmAndTheNextCallWorks() throws IOException {
+        deploy("slow", probe().withTimeout(Duration.ofMillis(1500)), new ArrayList<>());
+        assertEquals("calls=1", text(call(invoker, "slow", "count")));
+        CallException e = failure(start(invoker, "slow", "sleep 20000"));
+        assertEquals("timeout", e.code());
+        assertEquals("call did not finish within 1500 ms; the host should replace this instance", e.getMessage());
+        Await.until(SETTLE, 0, () -> invoker.state("slow").live(), "live instances after the timeout");
+        CallResult next = call(invoker, "slow", "count");
+        assertEquals("calls=1", text(next));
+        assertTrue(next.timings().cold());
+    }
+
+    @Test
+    @Order(4)
+    void aGuestCrashFailsTheCallAndTheNextCallWorks() throws IOException {
+        deploy("crashy", probe(), new ArrayList<>());
+        CallException e = failure(start(invoker, "crashy", "halt"));
+        assertEquals(CallException.Codes.CRASHED, e.code());
+        assertTrue(e.getMessage().contains("the instance was destroyed"), e.getMessage());
+        Await.until(SETTLE, 0, () -> invoker.state("crashy").live(), "live instances after the crash");
+        assertEquals("calls=1", text(call(invoker, "crashy", "count")));
+    }
+
+    @Test
+    @Order(5)
+    void aFailedInitReportsTheFunctionsOutputAndKeepsThePreviousVersion() {
+        StartFailure e = assertThrows(StartFailure.class, () -> deploy("probe",
+                FunctionConfig.of("com.example.BadStatic").withMemoryMib(256), new ArrayList<>()));
+        assertEquals("init_failed", e.code());
+        assertEquals(1, invoker.current("probe").orElseThrow().version());
+        assertEquals("calls=3", text(call(invoker, "probe", "count")), "version 1's warm instance still serves");
+    }
+
+    @Test
+    @Order(6)
+    void redeployWhileACallRunsLetsItFinish() throws IOException {
+        CompletableFuture<CallResult> inFlight = start(invoker, "probe", "sleep 4000");
+        Await.until(SETTLE, 1, () -> invoker.state("probe").inFlight(), "calls in flight");
+        FunctionVersion v2 = deploy("probe", probe().withTimeout(Duration.ofSeconds(20)), new ArrayList<>());
+        assertEquals(2, v2.version());
+        CallResult old = join(inFlight);
+        assertEquals(1, old.version());
+        assertEquals("calls=4", text(old));
+        CallResult fresh = call(invoker, "probe", "count");
+        assertEquals(2, fresh.version());
+        assertEquals("calls=1", text(fresh));
+    }
+
+    @Test
+    @Order(7)
+    void keepAliveExpiryDestroysTheVm() throws IOException {
+        deploy("brief", probe().withKeepAlive(Duration.ofMillis(500)), new ArrayList<>());
+        assertEquals("calls=1", text(call(invoker, "brief", "count")));
+        Await.until(SETTLE, 0, () -> invoker.state("brief").live(), "live instances after keep-alive");
+    }
+
+    @Test
+    @Order(8)
+    void aRestartKeepsFunctionsAndTheirSnapshots() throws IOException {
+        invoker.close();
+        Await.until(SETTLE, List.of(), QemuInvokerTest::qemuChildren, "QEMU processes after close");
+        invoker = open();
+        List<String> names = invoker.list().stream().map(FunctionVersion::name).toList();
+        assertEquals(List.of("brief", "crashy", "one", "probe", "slow"), names);
+        CallResult r = call(invoker, "probe", "count");
+        assertEquals(2, r.version());
+        assertEquals("calls=1", text(r));
+        assertTrue(r.timings().cold());
+        assertTrue(invoker.delete("probe"));
+        assertEquals(CallException.Codes.NOT_FOUND, failure(start(invoker, "probe", "count")).code());
+    }
+}
