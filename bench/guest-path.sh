@@ -7,4 +7,4 @@
 # Needs the guest image (./run.sh or microvm/guest/build.sh builds it; KILN_GUEST_DIR or
 # ~/.cache/kiln/guest/current). Takes about 3 minutes under TCG on 2 cores.
 set -euo pipefail
-exec "$(dirname "$0")/run-harness.sh" io.kiln.microvm.bench.GuestPathBench "$@"
+exec "$(dirname "$0")/run-harness.sh" microvm io.kiln.microvm.bench.GuestPathBench "$@"

@@ -8,4 +8,4 @@
 # Needs /dev/kvm (read-write), gcc and qemu-system-x86_64 (or $KILN_QEMU). Takes about 4 minutes
 # with the defaults on a 2-core machine and writes up to ~4 GiB of snapshots under $TMPDIR.
 set -euo pipefail
-exec "$(dirname "$0")/run-harness.sh" io.kiln.microvm.bench.MicroVmBench "$@"
+exec "$(dirname "$0")/run-harness.sh" microvm io.kiln.microvm.bench.MicroVmBench "$@"

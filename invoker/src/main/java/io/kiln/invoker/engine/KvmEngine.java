@@ -16,37 +16,16 @@ import java.util.function.Consumer;
  * The Java KVM engine, the default on hardware KVM hosts. Its snapshots are always
  * restorable (guest memory is written out whole), so {@code snapshotable} changes nothing.
  */
-public final class KvmEngine implements Engine {
+public final class KvmEngine extends VmEngine {
 
-    private final GuestImage image;
 
     public KvmEngine(GuestImage image) {
-        this.image = image;
+        super(image);
     }
 
     @Override
     public String name() {
         return "kvm";
-    }
-
-    @Override
-    public boolean isolated() {
-        return true;
-    }
-
-    @Override
-    public boolean snapshots() {
-        return true;
-    }
-
-    @Override
-    public String snapshotKey() {
-        return name() + "-" + image.id();
-    }
-
-    @Override
-    public int minimumMemoryMib() {
-        return image.minimumMemoryMib();
     }
 
     @Override
@@ -60,12 +39,12 @@ public final class KvmEngine implements Engine {
                 .rng(true)
                 .consoleLog(lines(console))
                 .build();
-        return Vms.started(KvmMicroVm.create(config));
+        return started(KvmMicroVm.create(config));
     }
 
     @Override
     public MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) throws IOException {
-        return Vms.started(KvmSnapshots.restore(directory, lines(console)));
+        return started(KvmSnapshots.restore(directory, lines(console)));
     }
 
     /** The Java engine writes console bytes; the invoker wants hostile-safe lines. */

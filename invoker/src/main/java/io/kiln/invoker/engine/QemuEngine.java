@@ -11,13 +11,12 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /** The QEMU {@code microvm} engine: KVM-accelerated on hardware hosts, TCG everywhere else. */
-public final class QemuEngine implements Engine {
+public final class QemuEngine extends VmEngine {
 
-    private final GuestImage image;
     private final Accelerator accelerator;
 
     public QemuEngine(GuestImage image, Accelerator accelerator) {
-        this.image = image;
+        super(image);
         this.accelerator = accelerator;
     }
 
@@ -27,36 +26,15 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
-    public boolean isolated() {
-        return true;
-    }
-
-    @Override
-    public boolean snapshots() {
-        return true;
-    }
-
-    @Override
-    public String snapshotKey() {
-        // TCG and KVM snapshots differ in CPU model, so the accelerator is part of the key.
-        return name() + "-" + image.id();
-    }
-
-    @Override
-    public int minimumMemoryMib() {
-        return image.minimumMemoryMib();
-    }
-
-    @Override
     public MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) {
         QemuGuest guest = QemuGuest.boot(new QemuVmConfig(image, accelerator, memoryMib, 1, ""), snapshotable,
                 console);
-        return Vms.started(guest);
+        return started(guest);
     }
 
     @Override
     public MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) {
-        return Vms.started(QemuGuest.restore(directory, accelerator, snapshotable, console));
+        return started(QemuGuest.restore(directory, accelerator, snapshotable, console));
     }
 
     @Override

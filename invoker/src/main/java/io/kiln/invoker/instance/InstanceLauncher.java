@@ -73,32 +73,16 @@ public final class InstanceLauncher {
 
     /** Boots the runtime and waits for READY. */
     public Instance boot(int memoryMib, boolean snapshotable, LogSink logs) {
-        long id = ids.incrementAndGet();
-        ConsoleTail console = new ConsoleTail(id, logs);
-        MicroVm vm;
-        try {
-            vm = engine.boot(memoryMib, snapshotable, console);
-        } catch (IOException | RuntimeException e) {
-            throw new StartFailure("boot_failed", "starting a " + engine.name() + " instance failed: "
-                    + e.getMessage(), console.text(), e);
-        }
-        Instance instance = new Instance(id, vm, console, logs, timer);
+        Instance instance = create(logs, "boot_failed", "starting a " + engine.name() + " instance",
+                console -> engine.boot(memoryMib, snapshotable, console));
         answer(instance, instance.awaitReady(bootTimeout), "boot_failed", "booting the runtime");
         return instance;
     }
 
     /** Restores a clone of {@code snapshot} and has its agent reseed (RESTORED). */
     public Instance restore(Path snapshot, boolean snapshotable, LogSink logs) {
-        long id = ids.incrementAndGet();
-        ConsoleTail console = new ConsoleTail(id, logs);
-        MicroVm vm;
-        try {
-            vm = engine.restore(snapshot, snapshotable, console);
-        } catch (IOException | RuntimeException e) {
-            throw new StartFailure("restore_failed", "restoring " + snapshot.getFileName() + " on " + engine.name()
-                    + " failed: " + e.getMessage(), console.text(), e);
-        }
-        Instance instance = new Instance(id, vm, console, logs, timer);
+        Instance instance = create(logs, "restore_failed", "restoring " + snapshot.getFileName() + " on "
+                + engine.name(), console -> engine.restore(snapshot, snapshotable, console));
         byte[] entropy = new byte[ENTROPY_BYTES];
         random.nextBytes(entropy);
         String meta = "{\"epochMs\":" + System.currentTimeMillis() + ",\"restoreTimeoutMs\":"
@@ -108,6 +92,21 @@ public final class InstanceLauncher {
         answer(instance, instance.send(new RestoredFrame(meta, entropy), restoreTimeout.plusSeconds(5)),
                 "restore_failed", "restoring");
         return instance;
+    }
+
+    private interface VmFactory {
+        MicroVm create(ConsoleTail console) throws IOException;
+    }
+
+    /** A new instance around the VM {@code factory} makes; its failure becomes a {@link StartFailure}. */
+    private Instance create(LogSink logs, String code, String what, VmFactory factory) {
+        long id = ids.incrementAndGet();
+        ConsoleTail console = new ConsoleTail(id, logs);
+        try {
+            return new Instance(id, factory.create(console), console, logs, timer);
+        } catch (IOException | RuntimeException e) {
+            throw new StartFailure(code, what + " failed: " + e.getMessage(), console.text(), e);
+        }
     }
 
     /** Sends the function's jar and waits for its init; throws {@link StartFailure} with the init log. */
