@@ -47,9 +47,11 @@ class ProcessEngineInvokerTest {
     Path data;
 
     private Invoker invoker;
+    private SimpleMeterRegistry metrics;
 
     private Invoker open(InvokerConfig config) throws IOException {
-        invoker = Invoker.start(config, new SimpleMeterRegistry());
+        metrics = new SimpleMeterRegistry();
+        invoker = Invoker.start(config, metrics);
         return invoker;
     }
 
@@ -183,6 +185,14 @@ class ProcessEngineInvokerTest {
         assertEquals("calls=1", text(next), "a new instance, not the timed-out one");
         assertTrue(next.timings().cold());
         Await.until(SETTLE, 1, () -> invoker.state("slow").live(), "live instances");
+
+        assertEquals(2.0, metrics.get("kiln.calls").tags("function", "slow", "outcome", "ok").counter().count());
+        assertEquals(1.0, metrics.get("kiln.calls").tags("function", "slow", "outcome", "timeout").counter().count());
+        assertEquals(2.0, metrics.get("kiln.starts").tags("function", "slow", "start", "warm").counter().count());
+        assertEquals(1.0, metrics.get("kiln.starts").tags("function", "slow", "start", "cold").counter().count());
+        assertEquals(1, metrics.get("kiln.cold.start").tags("function", "slow").timer().count());
+        assertEquals(3, metrics.get("kiln.invoke").tags("function", "slow").timer().count());
+        assertEquals(1.0, metrics.get("kiln.pool.live.instances").gauge().value());
     }
 
     @Test
