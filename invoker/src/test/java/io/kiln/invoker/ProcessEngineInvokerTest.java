@@ -287,6 +287,22 @@ class ProcessEngineInvokerTest {
     }
 
     @Test
+    void shutdownDrainsCallsInFlightThenLeavesNoAgentBehind() throws IOException {
+        open(config(1024));
+        deploy("drain", probe(256).withMaxInstances(2));
+        CompletableFuture<CallResult> shortCall = start(invoker, "drain", "sleep 300");
+        CompletableFuture<CallResult> longCall = start(invoker, "drain", "sleep 20000");
+        Await.until(SETTLE, 2, () -> invoker.state("drain").inFlight(), "calls in flight");
+        invoker.shutdown(Duration.ofSeconds(2));
+        assertEquals("calls=1", text(join(shortCall)), "finished within the drain");
+        assertEquals(CallException.Codes.CRASHED, failure(longCall).code(), "cut off after the drain");
+        assertEquals(CallException.Codes.SHUTTING_DOWN, failure(start(invoker, "drain", "count")).code());
+        Await.until(SETTLE, List.of(), () -> ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("kiln-agent.jar")).orElse(false))
+                .map(ProcessHandle::pid).toList(), "agent processes after shutdown");
+    }
+
+    @Test
     void keepAliveExpiryDestroysIdleInstances() throws IOException {
         open(config(1024));
         deploy("brief", probe(256).withKeepAlive(Duration.ofMillis(300)));

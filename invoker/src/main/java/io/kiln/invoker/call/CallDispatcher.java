@@ -23,9 +23,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -127,10 +129,14 @@ public final class CallDispatcher implements AutoCloseable {
     private final int queueLimit;
     private final Events events;
     private final Consumer<PoolKey> retired;
+    /** Every instance alive, busy or not: what shutdown must not leave behind. */
+    private final Set<Instance> everyInstance = new HashSet<>();
     private int roundRobin;
     private boolean pumping;
     private boolean pumpAgain;
     private boolean closed;
+    /** Set once shutdown has destroyed every instance: one that finishes starting later goes at once. */
+    private boolean closedForGood;
 
     /**
      * @param queueLimit   calls that may wait per function; one more is refused (429)
@@ -525,9 +531,18 @@ public final class CallDispatcher implements AutoCloseable {
 
     /** An idle instance that dies on its own (its VM crashed) leaves the pool. */
     private PooledInstance watch(PooledInstance p) {
+        boolean lateForShutdown;
+        synchronized (lock) {
+            everyInstance.add(p.instance());
+            lateForShutdown = closedForGood;
+        }
+        if (lateForShutdown) {
+            p.instance().destroy("the platform shut down while it started");
+        }
         p.instance().exit().thenRun(() -> {
             boolean removed;
             synchronized (lock) {
+                everyInstance.remove(p.instance());
                 removed = pool.removeDead(p);
                 if (removed) {
                     decrementLive(p.key());
@@ -660,17 +675,19 @@ public final class CallDispatcher implements AutoCloseable {
                 break;
             }
         }
-        List<PooledInstance> idle = new ArrayList<>();
+        List<Instance> remaining;
         synchronized (lock) {
             for (Slot slot : slots.values()) {
                 for (PooledInstance p : pool.drain(slot.key)) {
                     decrementLive(p.key());
-                    idle.add(p);
                 }
             }
+            closedForGood = true;
+            remaining = new ArrayList<>(everyInstance);
         }
-        for (PooledInstance p : idle) {
-            p.instance().destroy("shutting down");
+        // Idle ones, and busy ones whose calls outlived the drain: those calls fail as destroyed.
+        for (Instance i : remaining) {
+            i.destroy("shutting down");
         }
     }
 
