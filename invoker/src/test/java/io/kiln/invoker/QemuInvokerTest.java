@@ -7,6 +7,7 @@ import io.kiln.invoker.instance.StartFailure;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionVersion;
 import io.kiln.invoker.testing.Await;
+import io.kiln.microvm.image.GuestImage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,11 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 
 import static io.kiln.invoker.testing.Calls.call;
 import static io.kiln.invoker.testing.Calls.failure;
@@ -192,5 +195,36 @@ class QemuInvokerTest {
         assertTrue(r.timings().cold());
         assertTrue(invoker.delete("probe"));
         assertEquals(CallException.Codes.NOT_FOUND, failure(start(invoker, "probe", "count")).code());
+    }
+
+    @Test
+    @Order(9)
+    void aNewGuestImageRebuildsSnapshotsLazily() throws IOException {
+        invoker.close();
+        GuestImage image = GuestImage.locate();
+        Path copy = Files.createDirectories(data.resolve("images").resolve("rebuilt-image"));
+        Files.copy(image.kernel(), copy.resolve("vmlinux"));
+        Files.copy(image.initramfs(), copy.resolve("initramfs.cpio"));
+        String before = System.getProperty(GuestImage.DIR_PROPERTY);
+        System.setProperty(GuestImage.DIR_PROPERTY, copy.toString());
+        try {
+            invoker = open();
+            assertEquals("qemu-tcg-rebuilt-image", invoker.engine().engine().snapshotKey());
+            try (Stream<Path> keys = Files.list(data.resolve("snapshots"))) {
+                assertEquals(List.of("qemu-tcg-rebuilt-image"), keys.map(p -> p.getFileName().toString()).toList(),
+                        "the old image's snapshots are gone");
+            }
+            CallResult r = call(invoker, "slow", "count");
+            assertEquals("calls=1", text(r));
+            assertTrue(r.timings().cold());
+            assertTrue(Files.isDirectory(data.resolve("snapshots/qemu-tcg-rebuilt-image/functions/slow/v1")));
+            assertTrue(Files.isDirectory(data.resolve("snapshots/qemu-tcg-rebuilt-image/base-256m")));
+        } finally {
+            if (before == null) {
+                System.clearProperty(GuestImage.DIR_PROPERTY);
+            } else {
+                System.setProperty(GuestImage.DIR_PROPERTY, before);
+            }
+        }
     }
 }
