@@ -46,6 +46,7 @@ public final class Instance {
     private final ScheduledExecutorService timer;
     private final FrameCodec codec = new FrameCodec();
     private final AtomicReference<Pending> pending = new AtomicReference<>();
+    private final Object writeLock = new Object();
     private final AtomicReference<InstanceFailure> gone = new AtomicReference<>();
     /** The ERROR an agent sent on its way out, to explain the crash that follows. */
     private volatile ErrorFrame lastWords;
@@ -120,7 +121,9 @@ public final class Instance {
         answer.whenComplete((f, t) -> deadline.cancel(false));
         if (frame != null) {
             try {
-                synchronized (vm) {
+                // A hostile guest may answer before it has read the whole request; the lock
+                // keeps the next request's frame from interleaving with the rest of this one.
+                synchronized (writeLock) {
                     codec.write(vm.toGuest(), frame);
                 }
             } catch (IOException e) {
