@@ -98,7 +98,7 @@ public final class Kiln implements Runnable {
             PrintWriter err = cmd.getErr();
             err.println(ex.getMessage());
             if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
-                err.print("Usage: " + cmd.getHelp().synopsis(0).stripLeading().replace("\n", "\n       "));
+                err.println("Usage: " + cmd.getHelp().synopsis(0).strip().replace("\n", "\n       "));
             }
             err.println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for more.");
             err.flush();

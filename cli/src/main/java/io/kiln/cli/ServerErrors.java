@@ -75,6 +75,7 @@ public final class ServerErrors {
         if (message != null && !message.isEmpty()) {
             sb.append(": ").append(message);
         }
-        return sb.append('.').toString().replace("..", ".");
+        char last = sb.charAt(sb.length() - 1);
+        return (last == '.' || last == '!' || last == '?' ? sb : sb.append('.')).toString();
     }
 }
