@@ -277,6 +277,14 @@ final class DeployCommand implements Callable<Integer> {
         return sb.toString().stripTrailing();
     }
 
+    /** How a shell gets the token: {@code $KILN_TOKEN}, or {@code $(cat <data dir>/token)} when it came from there. */
+    static String tokenHint(Settings s) {
+        if (s.tokenSource() != null && s.tokenSource().endsWith("/token")) {
+            return "$(cat " + s.tokenSource() + ")";
+        }
+        return "$KILN_TOKEN";
+    }
+
     private void summary(JsonNode fn) {
         CliEnv e = kiln.env();
         if (kiln.json()) {
@@ -287,6 +295,7 @@ final class DeployCommand implements Callable<Integer> {
         String url = kiln.settings().url() + fn.path("url").asText("/function/" + n);
         boolean pub = fn.path("config").path("public").asBoolean(false);
         e.out().println("Deployed " + n + " version " + fn.path("version").asText() + " — call it: kiln invoke " + n);
-        e.out().println("  or: curl " + (pub ? "" : "-H \"Authorization: Bearer $KILN_TOKEN\" ") + "-d '...' " + url);
+        e.out().println("  or: curl " + (pub ? "" : "-H \"Authorization: Bearer " + tokenHint(kiln.settings()) + "\" ")
+                + "-d '...' " + url);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -31,7 +32,12 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JsonNode health = kiln.client().getJson("/healthz", null);
+        KilnClient client = kiln.client();
+        HttpResponse<byte[]> r = client.send(client.request("/healthz").GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        // 503 is a server shutting down: still an answer worth showing.
+        JsonNode health = r.statusCode() == 503 && Json.parse(r.body()) != null ? Json.parse(r.body())
+                : client.json(r, null);
         if (kiln.json()) {
             kiln.env().out().println(Json.pretty(health));
         } else {
@@ -53,13 +59,24 @@ final class InfoCommand implements Callable<Integer> {
         }
         JsonNode kvm = h.path("kvm");
         row(sb, "kvm", kvm.path("kind").asText("?") + (kvm.hasNonNull("reason") ? " — " + kvm.path("reason").asText() : ""));
-        row(sb, "pool", fields(h.path("pool")));
+        row(sb, "pool", pool(h.path("pool")));
         row(sb, "functions", h.path("functions").asText("?"));
         return sb.toString();
     }
 
     private static void row(StringBuilder sb, String key, String value) {
         sb.append(String.format("%-10s %s%n", key, value));
+    }
+
+    /** {@code 2 live instances, 1 call in flight, 0 queued; memory 512 MiB reserved, 256 MiB idle of 4096 MiB}. */
+    static String pool(JsonNode p) {
+        if (!p.has("liveInstances") || !p.has("budgetMib")) {
+            return fields(p);
+        }
+        return Format.plural(p.path("liveInstances").asLong(), "live instance", "live instances") + ", "
+                + Format.plural(p.path("inFlight").asLong(), "call", "calls") + " in flight, "
+                + p.path("queued").asLong() + " queued; memory " + p.path("reservedMib").asLong() + " MiB reserved, "
+                + p.path("idleMib").asLong() + " MiB idle, of " + p.path("budgetMib").asLong() + " MiB";
     }
 
     /** {@code a 1, b 2} from an object's scalar fields (nested objects flattened as {@code x.y}). */

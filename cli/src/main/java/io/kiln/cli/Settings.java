@@ -79,9 +79,7 @@ public record Settings(URI url, String urlSource, String token, String tokenSour
         if (data != null) {
             return env.path(data);
         }
-        String xdg = env.var("XDG_DATA_HOME");
-        Path base = xdg != null && Path.of(xdg).isAbsolute() ? Path.of(xdg) : env.home().resolve(".local/share");
-        return base.resolve("kiln");
+        return env.home().resolve(".local/share/kiln"); // the gateway's default (io.kiln.gateway.Main)
     }
 
     /** An http(s) URL with a host, without a trailing slash; a usage error otherwise. */

@@ -170,13 +170,15 @@ class FormatTest {
         Settings s = new Settings(URI.create("http://127.0.0.1:8080"), "default", "t", "KILN_TOKEN");
         String process = InfoCommand.text(Json.parse("""
                 {"status":"ok","engine":{"name":"process","isolated":false,"reason":"configured: --engine process"},
-                 "kvm":{"kind":"SOFTWARE","reason":"kvm_pvm"},"pool":{"live":1,"memory":{"budgetMib":4096}},
+                 "kvm":{"kind":"SOFTWARE","reason":"kvm_pvm"},"pool":{"budgetMib":4096,"reservedMib":512,"idleMib":256,"liveInstances":2,"queued":0,"inFlight":1},
                  "functions":2}
                 """), s);
         assertTrue(process.contains("engine     process — NOT isolated"), process);
         assertTrue(process.contains("why: configured: --engine process"), process);
         assertTrue(process.contains("kvm        SOFTWARE — kvm_pvm"), process);
-        assertTrue(process.contains("pool       live 1, memory.budgetMib 4096"), process);
+        assertTrue(process.contains("pool       2 live instances, 1 call in flight, 0 queued; memory 512 MiB reserved, "
+                + "256 MiB idle, of 4096 MiB"), process);
+        assertEquals("a 1, b.c x", InfoCommand.fields(Json.parse("{\"a\":1,\"b\":{\"c\":\"x\"}}")));
         assertTrue(process.contains("functions  2"), process);
         assertTrue(process.contains("token      from KILN_TOKEN"), process);
         String qemu = InfoCommand.text(Json.parse("{\"engine\":{\"name\":\"qemu-tcg\",\"isolated\":true}}"), s);
