@@ -14,7 +14,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
 
 /** {@code kiln logs NAME [-f] [-n N]}. */
 @Command(name = "logs", sortOptions = false, usageHelpAutoWidth = true,
@@ -77,35 +79,74 @@ final class LogsCommand implements Callable<Integer> {
             String url = base + "&follow=true" + (after > 0 ? "&after=" + after : "");
             HttpResponse<InputStream> r = client.send(client.request(url).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = r.body()) {
-                if (r.statusCode() != 200) {
-                    throw ServerErrors.of(r.statusCode(), in.readAllBytes(), client.settings(), name);
+            if (r.statusCode() != 200) {
+                byte[] body;
+                try (InputStream in = r.body()) {
+                    body = in.readAllBytes();
+                } catch (IOException e) {
+                    body = new byte[0];
                 }
-                BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-                String text;
-                while ((text = reader.readLine()) != null) {
-                    JsonNode l = Json.parse(text);
-                    if (l == null) {
-                        continue;
-                    }
-                    after = Math.max(after, l.path("seq").asLong());
-                    kiln.env().out().println(kiln.json() ? Json.line(l) : line(l));
-                    kiln.env().out().flush();
-                }
-            } catch (IOException e) {
-                if (Thread.currentThread().isInterrupted()) {
-                    return Exit.OK;
-                }
-                // The stream broke (the server dropped a slow follower, or went away): reconnect.
+                throw ServerErrors.of(r.statusCode(), body, client.settings(), name);
             }
-            if (Thread.currentThread().isInterrupted()) {
-                return Exit.OK;
+            try {
+                after = Math.max(after, print(r.body()));
+            } catch (InterruptedException e) {
+                return Exit.OK; // Ctrl-C in a JVM that survives it: a test, or an embedding program
             }
+            // The stream ended: the server dropped a follower that fell behind, or went away.
+            // Reconnect after the last line printed; if the server is gone, that says so (exit 3).
             try {
                 Thread.sleep(500);
             } catch (InterruptedException e) {
                 return Exit.OK;
             }
+        }
+    }
+
+    private static final Object END = new Object();
+
+    /**
+     * Prints the stream's lines until it ends; the last seq printed. A reader thread feeds the
+     * lines through a queue because a read from the JDK client's body stream ignores interrupts;
+     * waiting on the queue does not, and then the stream is closed and its reader woken.
+     */
+    private long print(InputStream in) throws InterruptedException {
+        BlockingQueue<Object> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String text;
+                while ((text = r.readLine()) != null) {
+                    lines.add(text);
+                }
+            } catch (IOException e) {
+                // broken or closed: the same as its end
+            } finally {
+                lines.add(END);
+            }
+        }, "kiln-logs-reader");
+        reader.setDaemon(true);
+        reader.start();
+        long last = 0;
+        try {
+            Object next;
+            while ((next = lines.take()) != END) {
+                JsonNode l = Json.parse((String) next);
+                if (l == null) {
+                    continue;
+                }
+                last = Math.max(last, l.path("seq").asLong());
+                kiln.env().out().println(kiln.json() ? Json.line(l) : line(l));
+                kiln.env().out().flush();
+            }
+            return last;
+        } catch (InterruptedException e) {
+            try {
+                in.close(); // cancels the stream; the interrupt wakes the reader, which then sees it closed
+            } catch (IOException ignored) {
+                // closing a body stream does not fail
+            }
+            reader.interrupt();
+            throw e;
         }
     }
 

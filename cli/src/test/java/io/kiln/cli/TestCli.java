@@ -73,8 +73,11 @@ final class TestCli {
     }
 
     Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        return runWith(new ByteArrayOutputStream(), new ByteArrayOutputStream(), args);
+    }
+
+    /** Runs with the given buffers, which another thread may read while the command runs ({@code logs -f}). */
+    Result runWith(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
         int exit = Kiln.run(cliEnv(new ByteArrayInputStream(stdin), o, e), args);
