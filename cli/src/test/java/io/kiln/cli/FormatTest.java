@@ -186,6 +186,33 @@ class FormatTest {
     }
 
     @Test
+    void uploadProgressIsABarOnATerminalAndOneLineOtherwise() throws Exception {
+        byte[] data = new byte[300_000];
+        for (boolean tty : new boolean[]{true, false}) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            UploadProgress p = new UploadProgress(new java.io.PrintStream(err, true, StandardCharsets.UTF_8), tty,
+                    "f.jar", data.length);
+            p.start();
+            try (java.io.InputStream in = p.wrap(new java.io.ByteArrayInputStream(data))) {
+                byte[] buf = new byte[16384];
+                while (in.read(buf) >= 0) {
+                    Thread.sleep(1);
+                }
+            }
+            p.finish();
+            p.finish();
+            String text = err.toString(StandardCharsets.UTF_8);
+            if (tty) {
+                assertTrue(text.startsWith("\rUploading f.jar  [---"), text);
+                assertTrue(text.endsWith("] 100%  293.0 KiB of 293.0 KiB\u001b[K\n"), text);
+                assertEquals(1, text.chars().filter(c -> c == '\n').count(), "one line, redrawn in place");
+            } else {
+                assertEquals("Uploading f.jar (293.0 KiB)\n", text);
+            }
+        }
+    }
+
+    @Test
     void uploadBar() {
         assertEquals("Uploading a.jar  [###############---------------]  50%  1.0 KiB of 2.0 KiB",
                 UploadProgress.bar(1024, 2048, "a.jar"));
