@@ -9,4 +9,5 @@ guest=$(scripts/prepare.sh)
 export KILN_GUEST_DIR="$guest"
 mvn -B -ntp -q -DskipTests -pl microvm -am package
 classpath=$(cat microvm/target/classpath.txt):microvm/target/classes
+echo "[run] the kiln command (docs/CLI.md): export PATH=\"$PWD/bin:\$PATH\"" >&2
 exec java -cp "$classpath" io.kiln.microvm.qemu.BootCheck "$@"

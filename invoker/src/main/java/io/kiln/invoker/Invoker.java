@@ -220,7 +220,16 @@ public final class Invoker implements AutoCloseable {
 
     /** Calls the current version of {@code function}; fails with {@link CallException}. */
     public CompletableFuture<CallResult> invoke(String function, CallRequest request) {
-        return dispatcher.submit(function, request).whenComplete((r, e) -> metrics.outcome(function,
+        return invoke(function, request, null);
+    }
+
+    /**
+     * As {@link #invoke(String, CallRequest)}; {@code onDispatch} runs once when the call leaves
+     * the queue for an instance (the gateway's async calls go from queued to running then). It
+     * runs on an invoker thread and must be quick.
+     */
+    public CompletableFuture<CallResult> invoke(String function, CallRequest request, Runnable onDispatch) {
+        return dispatcher.submit(function, request, onDispatch).whenComplete((r, e) -> metrics.outcome(function,
                 e == null ? "ok" : e instanceof CallException c ? c.code()
                         : e.getCause() instanceof CallException c ? c.code() : "internal_error"));
     }

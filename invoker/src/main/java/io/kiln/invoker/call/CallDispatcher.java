@@ -88,12 +88,25 @@ public final class CallDispatcher implements AutoCloseable {
 
     private final class Waiting {
         final CallRequest request;
+        final Runnable onDispatch;
         final CompletableFuture<CallResult> result = new CompletableFuture<>();
         final long admittedNanos = System.nanoTime();
         ScheduledFuture<?> queueTimer;
 
-        Waiting(CallRequest request) {
+        Waiting(CallRequest request, Runnable onDispatch) {
             this.request = request;
+            this.onDispatch = onDispatch;
+        }
+
+        /** On a VM thread, outside the lock: the call left the queue for an instance. */
+        void dispatched() {
+            if (onDispatch != null) {
+                try {
+                    onDispatch.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "a dispatch callback failed: " + e);
+                }
+            }
         }
     }
 
@@ -234,7 +247,16 @@ public final class CallDispatcher implements AutoCloseable {
 
     /** Admits a call, or fails it at once with {@code not_found} or {@code too_many_requests}. */
     public CompletableFuture<CallResult> submit(String function, CallRequest request) {
-        Waiting w = new Waiting(request);
+        return submit(function, request, null);
+    }
+
+    /**
+     * As {@link #submit(String, CallRequest)}; {@code onDispatch}, if not null, runs once when the
+     * call leaves the queue for an instance (warm, or before its cold start), on a VM thread. It
+     * must be quick; it never runs for a call refused or timed out in the queue.
+     */
+    public CompletableFuture<CallResult> submit(String function, CallRequest request, Runnable onDispatch) {
+        Waiting w = new Waiting(request, onDispatch);
         synchronized (lock) {
             Slot slot = slots.get(function);
             if (closed) {
@@ -315,7 +337,10 @@ public final class CallDispatcher implements AutoCloseable {
             Waiting w = slot.queue.pollFirst();
             slot.inFlight++;
             w.queueTimer.cancel(false);
-            vmThreads.execute(() -> invoke(slot, w, warm, config, false, 0));
+            vmThreads.execute(() -> {
+                w.dispatched();
+                invoke(slot, w, warm, config, false, 0);
+            });
             return true;
         }
         int mib = config.memoryMib();
@@ -334,6 +359,7 @@ public final class CallDispatcher implements AutoCloseable {
     }
 
     private void coldStart(Slot slot, Waiting w, FunctionTemplate template, LogSink logs, PoolKey key, int mib) {
+        w.dispatched();
         long start = System.nanoTime();
         Instance instance;
         try {

@@ -1,0 +1,333 @@
+package io.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code kiln invoke NAME [--data S | --file F | stdin] [--async [--wait]] [-v]}. */
+@Command(name = "invoke", sortOptions = false, usageHelpAutoWidth = true,
+        header = "Call a function and print its answer.",
+        description = {
+            "The body is --data (the string as it is), --file (the file's bytes), else standard input when it is "
+                    + "not a terminal, else empty. The answer's body goes to stdout as raw bytes (binary-safe); on a "
+                    + "terminal a text answer gets a closing newline if it has none.",
+            "An answer with HTTP status 400 or more exits with 1; a Kiln error (the call could not run) is "
+                    + "explained on stderr.",
+            "--async queues the call and prints its id and status URL; --wait (implies --async) then polls "
+                    + "until it is done and prints the result like a sync call.",
+            "--output json prints {\"status\",\"headers\",\"callId\",\"body\" (text) or \"bodyBase64\"}.",
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  kiln invoke hello --data 'Ada'",
+            "  kiln invoke greeter --data '{\"name\":\"Ada\",\"age\":36}'",
+            "  kiln invoke thumbnail --file cat.jpg > thumb.png",
+            "  echo '{\"name\":\"Ada\"}' | kiln invoke greeter",
+            "  kiln invoke api --method GET --path '/items/42?full=true' \\",
+            "      -H 'Accept: application/json' -v",
+            "  kiln invoke report --data '{}' --async --wait",
+        })
+final class InvokeCommand implements Callable<Integer> {
+
+    @picocli.CommandLine.Mixin
+    HelpOption help;
+
+    @ParentCommand
+    Kiln kiln;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The function to call.")
+    String name;
+
+    @ArgGroup(exclusive = true)
+    Input input;
+
+    static final class Input {
+        @Option(names = {"-d", "--data"}, paramLabel = "STRING", required = true,
+                description = "The request body, as it is (UTF-8).")
+        String data;
+
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true,
+                description = "A file whose bytes are the request body.")
+        String file;
+    }
+
+    @Option(names = {"-X", "--method"}, paramLabel = "METHOD", description = "The HTTP method (default POST).")
+    String method;
+
+    @Option(names = "--path", paramLabel = "PATH",
+            description = "A path (and query) below the function's URL, like /items/42?full=true.")
+    String path;
+
+    @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'", description = "A request header (repeatable).")
+    List<String> headers = new ArrayList<>();
+
+    @Option(names = "--content-type", paramLabel = "TYPE",
+            description = "The body's Content-Type (default: application/json for --data that is JSON, text/plain "
+                    + "for other --data, application/octet-stream for a file or stdin).")
+    String contentType;
+
+    @Option(names = "--async", description = "Queue the call; print its id and status URL.")
+    boolean async;
+
+    @Option(names = "--wait", description = "With --async (implied): wait for the result and print it.")
+    boolean await;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print the status and headers (call id, cold or warm start, "
+            + "timings) to stderr.")
+    boolean verbose;
+
+    private record Body(HttpRequest.BodyPublisher publisher, String contentType) {
+    }
+
+    @Override
+    public Integer call() {
+        boolean queue = async || await;
+        if (queue && method != null && !method.equalsIgnoreCase("POST")) {
+            throw Kiln.usage(spec, "--async calls are POST; --method " + method + " works only for sync calls");
+        }
+        if (queue && path != null) {
+            throw Kiln.usage(spec, "--path works only for sync calls");
+        }
+        if (method != null && !method.matches("[A-Za-z]+")) {
+            throw Kiln.usage(spec, "--method takes an HTTP method like GET or POST, got '" + method + "'");
+        }
+        Body body = body();
+        HttpRequest.Builder b = kiln.client().request(queue ? "/async-function/" + KilnClient.segment(name)
+                : "/function/" + KilnClient.segment(name) + subPath());
+        String type = contentType != null ? contentType : body.contentType();
+        if (type != null) {
+            b.header("Content-Type", type);
+        }
+        for (String h : headers) {
+            int colon = h.indexOf(':');
+            if (colon <= 0) {
+                throw Kiln.usage(spec, "-H takes 'Name: value', got '" + h + "'");
+            }
+            try {
+                b.header(h.substring(0, colon).strip(), h.substring(colon + 1).strip());
+            } catch (IllegalArgumentException e) {
+                throw Kiln.usage(spec, "-H '" + h + "': " + e.getMessage());
+            }
+        }
+        String m = method == null ? "POST" : method.toUpperCase(Locale.ROOT);
+        HttpRequest request = b.method(m, body.publisher()).build();
+        if (verbose) {
+            kiln.env().err().println("> " + m + " " + request.uri());
+        }
+        HttpResponse<byte[]> r = kiln.client().send(request, HttpResponse.BodyHandlers.ofByteArray());
+        CallReply reply = CallReply.of(r.statusCode(), r.headers(), r.body());
+        refused(reply);
+        if (queue && r.statusCode() == 202) {
+            return queued(kiln.client().json(r, name));
+        }
+        if (verbose) {
+            printHead(reply);
+        }
+        return print(reply);
+    }
+
+    /** The path below {@code /function/NAME}: empty, or starting with a slash. */
+    String subPath() {
+        if (path == null || path.isEmpty() || path.equals("/")) {
+            return path == null ? "" : path;
+        }
+        return path.startsWith("/") || path.startsWith("?") ? path : "/" + path;
+    }
+
+    private Body body() {
+        CliEnv e = kiln.env();
+        if (input != null && input.data != null) {
+            String type = Json.parse(input.data) != null ? "application/json" : "text/plain; charset=utf-8";
+            return new Body(HttpRequest.BodyPublishers.ofString(input.data, StandardCharsets.UTF_8), type);
+        }
+        if (input != null && input.file != null) {
+            Path f = e.path(input.file);
+            try {
+                return new Body(HttpRequest.BodyPublishers.ofFile(f), "application/octet-stream");
+            } catch (FileNotFoundException ex) {
+                throw new CliException(Exit.USAGE, "There is no file " + f + " to send.");
+            }
+        }
+        if (!e.inTty()) {
+            try {
+                byte[] bytes = e.in().readAllBytes();
+                return new Body(HttpRequest.BodyPublishers.ofByteArray(bytes),
+                        bytes.length == 0 ? null : "application/octet-stream");
+            } catch (IOException ex) {
+                throw new CliException(Exit.FAILED, "Cannot read standard input: " + ex.getMessage());
+            }
+        }
+        return new Body(HttpRequest.BodyPublishers.noBody(), null);
+    }
+
+    /** The platform refused the call before it ran: no token, no such function. */
+    private void refused(CallReply reply) {
+        if (reply.callId() != null) {
+            return; // the function ran, or an instance failed: its answer
+        }
+        JsonNode error = reply.kilnError();
+        if (reply.status() == 401) {
+            throw ServerErrors.badToken(kiln.settings());
+        }
+        if (reply.status() == 404 && error != null && error.path("code").asText().equals("not_found")) {
+            throw ServerErrors.noFunction(name);
+        }
+    }
+
+    private void printHead(CallReply reply) {
+        PrintStream err = kiln.env().err();
+        StringBuilder sb = new StringBuilder("< ").append(reply.status());
+        if (reply.callId() != null) {
+            sb.append("  call ").append(reply.callId());
+        }
+        String start = reply.header("X-Kiln-Start");
+        if (start != null) {
+            sb.append("  ").append(start).append(" start");
+        }
+        err.println(sb);
+        for (Map.Entry<String, String> h : reply.headers()) {
+            err.println("< " + h.getKey() + ": " + h.getValue());
+        }
+    }
+
+    /** Prints the answer; the exit code. */
+    private int print(CallReply reply) {
+        CliEnv e = kiln.env();
+        int exit = reply.status() >= 400 ? Exit.FAILED : Exit.OK;
+        if (kiln.json()) {
+            e.out().println(Json.pretty(reply.toJson()));
+            return exit;
+        }
+        JsonNode error = reply.kilnError();
+        if (error != null) {
+            e.err().println(callFailure(name, reply.status(), error, reply.header("Retry-After")));
+            return Exit.FAILED;
+        }
+        byte[] body = reply.body();
+        e.out().write(body, 0, body.length);
+        if (e.outTty() && body.length > 0 && body[body.length - 1] != '\n' && Format.isText(reply.contentType(), body)) {
+            e.out().write('\n');
+        }
+        e.out().flush();
+        return exit;
+    }
+
+    /** {@code The call to hello failed (timeout): ... [call 0123abcd]}, the function's output if the error has it. */
+    static String callFailure(String name, int status, JsonNode error, String retryAfter) {
+        String code = error.path("code").asText();
+        StringBuilder sb = new StringBuilder();
+        if (status == 429 || code.equals("too_many_requests") || code.equals("rate_limited")) {
+            sb.append(name).append(" is busy (").append(code).append("): ").append(error.path("message").asText());
+            if (retryAfter != null) {
+                sb.append(". Retry after ").append(retryAfter).append(" s");
+            }
+        } else {
+            sb.append("The call to ").append(name).append(" failed (").append(code).append(", HTTP ")
+                    .append(status).append("): ").append(error.path("message").asText());
+        }
+        if (error.hasNonNull("callId")) {
+            sb.append(" [call ").append(error.get("callId").asText()).append("]");
+        }
+        String output = error.path("output").asText("");
+        if (!output.isBlank()) {
+            sb.append("\n\nThe function's output:\n");
+            for (String l : output.stripTrailing().split("\\R", -1)) {
+                sb.append("  | ").append(l).append('\n');
+            }
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    // ---- async ---------------------------------------------------------------------------
+
+    private int queued(JsonNode accepted) {
+        CliEnv e = kiln.env();
+        String id = accepted.path("callId").asText();
+        String statusUrl = kiln.settings().url() + accepted.path("statusUrl").asText("/v1/calls/" + id);
+        if (!await) {
+            if (kiln.json()) {
+                ObjectNode o = accepted.deepCopy();
+                o.put("statusUrl", statusUrl);
+                e.out().println(Json.pretty(o));
+            } else {
+                e.out().println("Queued call " + id + " to " + name);
+                e.out().println("Status: " + statusUrl);
+            }
+            return Exit.OK;
+        }
+        if (verbose) {
+            e.err().println("< 202  call " + id + " queued; waiting for its result");
+        }
+        JsonNode record = poll(id);
+        String state = record.path("state").asText();
+        if (state.equals("succeeded")) {
+            CallReply reply = CallReply.ofRecord(id, record.path("result"));
+            if (verbose) {
+                printHead(reply);
+            }
+            return print(reply);
+        }
+        if (kiln.json()) {
+            e.out().println(Json.pretty(record));
+        } else {
+            JsonNode error = record.path("error");
+            e.err().println(callFailure(name, 0, error, null).replace(", HTTP 0", ""));
+        }
+        return Exit.FAILED;
+    }
+
+    /** Polls {@code GET /v1/calls/{id}} (every 50 ms, backing off to 1 s) until the call is done. */
+    private JsonNode poll(String id) {
+        long sleep = 50;
+        String last = "queued";
+        while (true) {
+            JsonNode record;
+            try {
+                record = kiln.client().getJson("/v1/calls/" + KilnClient.segment(id), null);
+            } catch (CliException e) {
+                if (e.exitCode() == Exit.NOT_FOUND) {
+                    throw new CliException(Exit.NOT_FOUND, "The server no longer knows call " + id
+                            + " (its record expired, or the server restarted).");
+                }
+                throw e;
+            }
+            String state = record.path("state").asText();
+            if (verbose && !state.equals(last)) {
+                kiln.env().err().println("< call " + id + " " + state);
+                last = state;
+            }
+            if (state.equals("succeeded") || state.equals("failed")) {
+                return record;
+            }
+            try {
+                Thread.sleep(sleep);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KilnClient.Interrupted();
+            }
+            sleep = Math.min(1000, sleep * 2);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/** {@code kiln logs NAME [-f] [-n N]}. */
+@Command(name = "logs", sortOptions = false, usageHelpAutoWidth = true,
+        header = "Print a function's recent log lines, or follow them.",
+        description = {
+            "Each line is: time (UTC), call id (- for lines outside a call), stream (stdout, stderr, log, kiln, "
+                    + "console), text. The server keeps the last 2000 lines of each function.",
+            "-f keeps printing new lines until Ctrl-C; if the server drops the stream it reconnects and resumes "
+                    + "after the last line printed.",
+            "--output json prints the server's {\"lines\":[...]}; with -f one JSON object per line (NDJSON).",
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {"  kiln logs hello", "  kiln logs hello -f", "  kiln logs hello -n 500 | grep ERROR"})
+final class LogsCommand implements Callable<Integer> {
+
+    @picocli.CommandLine.Mixin
+    HelpOption help;
+
+    static final int MAX_LIMIT = 2000;
+
+    @ParentCommand
+    Kiln kiln;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The function.")
+    String name;
+
+    @Option(names = {"-f", "--follow"}, description = "Keep printing new lines until Ctrl-C.")
+    boolean follow;
+
+    @Option(names = {"-n", "--limit"}, paramLabel = "N", description = "How many recent lines (1 to 2000, default ${DEFAULT-VALUE}).")
+    int limit = 100;
+
+    @Override
+    public Integer call() {
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw Kiln.usage(spec, "--limit takes 1 to " + MAX_LIMIT + ", got " + limit);
+        }
+        String base = "/v1/functions/" + KilnClient.segment(name) + "/logs?limit=" + limit;
+        if (!follow) {
+            JsonNode logs = kiln.client().getJson(base, name);
+            if (kiln.json()) {
+                kiln.env().out().println(Json.pretty(logs));
+            } else {
+                for (JsonNode l : logs.path("lines")) {
+                    kiln.env().out().println(line(l));
+                }
+            }
+            return Exit.OK;
+        }
+        return follow(base);
+    }
+
+    private int follow(String base) {
+        KilnClient client = kiln.client();
+        long after = 0;
+        while (true) {
+            String url = base + "&follow=true" + (after > 0 ? "&after=" + after : "");
+            HttpResponse<InputStream> r = client.send(client.request(url).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() != 200) {
+                byte[] body;
+                try (InputStream in = r.body()) {
+                    body = in.readAllBytes();
+                } catch (IOException e) {
+                    body = new byte[0];
+                }
+                throw ServerErrors.of(r.statusCode(), body, client.settings(), name);
+            }
+            try {
+                after = Math.max(after, print(r.body()));
+            } catch (InterruptedException e) {
+                return Exit.OK; // Ctrl-C in a JVM that survives it: a test, or an embedding program
+            }
+            // The stream ended: the server dropped a follower that fell behind, or went away.
+            // Reconnect after the last line printed; if the server is gone, that says so (exit 3).
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return Exit.OK;
+            }
+        }
+    }
+
+    private static final Object END = new Object();
+
+    /**
+     * Prints the stream's lines until it ends; the last seq printed. A reader thread feeds the
+     * lines through a queue because a read from the JDK client's body stream ignores interrupts;
+     * waiting on the queue does not, and then the stream is closed and its reader woken.
+     */
+    private long print(InputStream in) throws InterruptedException {
+        BlockingQueue<Object> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String text;
+                while ((text = r.readLine()) != null) {
+                    lines.add(text);
+                }
+            } catch (IOException e) {
+                // broken or closed: the same as its end
+            } finally {
+                lines.add(END);
+            }
+        }, "kiln-logs-reader");
+        reader.setDaemon(true);
+        reader.start();
+        long last = 0;
+        try {
+            Object next;
+            while ((next = lines.take()) != END) {
+                JsonNode l = Json.parse((String) next);
+                if (l == null) {
+                    continue;
+                }
+                last = Math.max(last, l.path("seq").asLong());
+                kiln.env().out().println(kiln.json() ? Json.line(l) : line(l));
+                kiln.env().out().flush();
+            }
+            return last;
+        } catch (InterruptedException e) {
+            try {
+                in.close(); // cancels the stream; the interrupt wakes the reader, which then sees it closed
+            } catch (IOException ignored) {
+                // closing a body stream does not fail
+            }
+            reader.interrupt();
+            throw e;
+        }
+    }
+
+    /** {@code 2026-01-01T10:00:00.123Z  0123456789abcdef  stdout  text}. */
+    static String line(JsonNode l) {
+        String callId = l.path("callId").isTextual() ? l.path("callId").asText() : "-";
+        return String.format("%s  %-16s  %-7s %s", l.path("time").asText(), callId, l.path("stream").asText(),
+                l.path("text").asText());
+    }
+}

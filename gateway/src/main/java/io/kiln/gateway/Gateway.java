@@ -1,0 +1,308 @@
+package io.kiln.gateway;
+
+import io.kiln.gateway.api.FunctionsApi;
+import io.kiln.gateway.api.HealthApi;
+import io.kiln.gateway.api.LogsApi;
+import io.kiln.gateway.api.Triggers;
+import io.kiln.gateway.auth.BearerAuth;
+import io.kiln.gateway.auth.TokenFile;
+import io.kiln.gateway.calls.CallRecords;
+import io.kiln.gateway.calls.Callbacks;
+import io.kiln.gateway.http.ApiError;
+import io.kiln.gateway.http.Json;
+import io.kiln.gateway.http.Replies;
+import io.kiln.gateway.limits.RateLimiter;
+import io.kiln.invoker.Invoker;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The platform's front door: a Vert.x HTTP server with the management API, the HTTP and async
+ * triggers, health, metrics and the OpenAPI document, over an embedded {@link Invoker}. The
+ * routes and their handlers are listed in {@link #routes}; docs/API.md is the contract.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
+    static final String ROUTE = "kiln.route";
+
+    private final GatewayConfig config;
+    private final TokenFile token;
+    private final PrometheusMeterRegistry registry;
+    private final Invoker invoker;
+    private final Vertx vertx;
+    private final WorkerExecutor workers;
+    private final BearerAuth auth;
+    private final RateLimiter rates;
+    private final Callbacks callbacks;
+    private final CallRecords records;
+    private final Triggers triggers;
+    private final FunctionsApi functions;
+    private final LogsApi logs;
+    private final HealthApi health;
+    private final GatewayMetrics metrics;
+    private final Router router;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean draining;
+    private HttpServer server;
+
+    private Gateway(GatewayConfig config, TokenFile token, PrometheusMeterRegistry registry, Invoker invoker) {
+        this.config = config;
+        this.token = token;
+        this.registry = registry;
+        this.invoker = invoker;
+        this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        // Deploys build snapshots (seconds; minutes for a first boot under TCG): their own pool,
+        // allowed to run long without the blocked-thread checker's warnings.
+        this.workers = vertx.createSharedWorkerExecutor("kiln-deploy", 4, 30, TimeUnit.MINUTES);
+        this.auth = new BearerAuth(token.token());
+        this.rates = new RateLimiter(config.rateLimit(), config.rateBurst());
+        this.callbacks = new Callbacks(vertx);
+        this.records = new CallRecords(Duration.ofHours(1), callbacks::send);
+        this.triggers = new Triggers(vertx, invoker, auth, rates, records, config.maxBodyBytes(),
+                config.requestTimeoutGrace());
+        this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
+        this.logs = new LogsApi(vertx, invoker);
+        this.health = new HealthApi(invoker, registry, () -> draining);
+        this.metrics = new GatewayMetrics(registry);
+        this.router = routes();
+    }
+
+    /**
+     * Opens the token and the invoker (which activates every stored function), then listens.
+     * Returns once the server accepts connections.
+     */
+    public static Gateway start(GatewayConfig config) throws IOException {
+        TokenFile token = TokenFile.loadOrCreate(config.dataDir());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Invoker invoker = Invoker.start(config.invoker(), registry);
+        Gateway g;
+        try {
+            g = new Gateway(config, token, registry, invoker);
+        } catch (RuntimeException e) {
+            invoker.close();
+            throw e;
+        }
+        try {
+            g.listen();
+        } catch (IOException | RuntimeException e) {
+            g.shutdown(Duration.ZERO);
+            throw e;
+        }
+        return g;
+    }
+
+    private void listen() throws IOException {
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.host()).setPort(config.port())
+                .setMaxHeaderSize(config.maxHeaderBytes())
+                .setHandle100ContinueAutomatically(false)
+                .setDecompressionSupported(false);
+        server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Gateway::invalidRequest);
+        try {
+            server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IOException("listening on " + config.host() + ":" + config.port() + " did not finish", e);
+        }
+    }
+
+    /** The routes, in one place. Each is named by its OpenAPI path template (used as the metrics' route label). */
+    private Router routes() {
+        Router r = Router.router(vertx);
+        r.route().handler(this::begin);
+
+        Handler<RoutingContext> management = this::requireToken;
+        named(r.put("/v1/functions/:name"), "/v1/functions/{name}").handler(management).handler(functions::deploy);
+        named(r.get("/v1/functions"), "/v1/functions").handler(management).handler(functions::list);
+        named(r.get("/v1/functions/:name"), "/v1/functions/{name}").handler(management).handler(functions::describe);
+        named(r.delete("/v1/functions/:name"), "/v1/functions/{name}").handler(management).handler(functions::delete);
+        named(r.get("/v1/functions/:name/logs"), "/v1/functions/{name}/logs").handler(management).handler(logs::logs);
+        named(r.get("/v1/calls/:id"), "/v1/calls/{id}").handler(management).handler(triggers::status);
+
+        // Invoke routes check the token themselves: a public function needs none.
+        named(r.route("/function/:name"), "/function/{name}").handler(triggers::sync);
+        named(r.route("/function/:name/*"), "/function/{name}/{path}").handler(triggers::sync);
+        named(r.post("/async-function/:name"), "/async-function/{name}").handler(triggers::async);
+
+        named(r.get("/healthz"), "/healthz").handler(health::healthz);
+        named(r.get("/metrics"), "/metrics").handler(health::metrics);
+        named(r.get("/openapi.json"), "/openapi.json").handler(health::openapi);
+
+        r.route().failureHandler(this::failure);
+        r.errorHandler(404, ctx -> Replies.error(ctx, ApiError.notFound("no route for " + ctx.request().method()
+                + " " + ctx.request().path() + "; see /openapi.json"), 0));
+        r.errorHandler(405, ctx -> Replies.error(ctx, new ApiError(405, "method_not_allowed",
+                ctx.request().method() + " is not allowed on " + ctx.request().path()), 0));
+        r.errorHandler(500, this::failure);
+        return r;
+    }
+
+    private static Route named(Route route, String name) {
+        return route.setName(name).handler(ctx -> {
+            ctx.put(ROUTE, name);
+            ctx.next();
+        });
+    }
+
+    /** Every request: its start time, its metrics at the end, and a refusal while draining. */
+    private void begin(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.put(Triggers.START, start);
+        ctx.addEndHandler(v -> {
+            String route = ctx.get(ROUTE);
+            metrics.request(route == null ? "unmatched" : route, ctx.request().method().name(),
+                    ctx.response().getStatusCode(), System.nanoTime() - start);
+        });
+        if (draining && !ctx.request().path().equals("/healthz")) {
+            ctx.response().putHeader("Connection", "close");
+            Replies.error(ctx, new ApiError(503, "shutting_down", "the platform is shutting down", null,
+                    Duration.ofSeconds(5)), 0);
+            return;
+        }
+        ctx.next();
+    }
+
+    private void requireToken(RoutingContext ctx) {
+        auth.require(ctx.request().getHeader("Authorization"));
+        ctx.next();
+    }
+
+    /** Failures: an {@link ApiError} is answered as it says; anything else is a 500 without details. */
+    private void failure(RoutingContext ctx) {
+        Throwable t = ctx.failure();
+        ApiError e;
+        if (t instanceof ApiError a) {
+            e = a;
+        } else if (t == null) {
+            int status = ctx.statusCode() < 400 ? 500 : ctx.statusCode();
+            e = new ApiError(status, status == 413 ? "payload_too_large" : status >= 500 ? "internal_error"
+                    : "bad_request", "the request failed with HTTP " + status);
+        } else {
+            LOG.log(System.Logger.Level.ERROR, "request " + ctx.request().method() + " " + ctx.request().path()
+                    + " failed", t);
+            e = new ApiError(500, "internal_error", "the request failed inside the platform; see the gateway's log");
+        }
+        if (e.status() == 413 && !ctx.request().isEnded()) {
+            Replies.errorAndClose(ctx, e, 0); // the body was refused unread
+        } else {
+            Replies.error(ctx, e, 0);
+        }
+    }
+
+    /** Requests Netty could not parse (headers or request line too long, bad syntax): answered in JSON, then closed. */
+    private static void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        int status = 400;
+        String code = "bad_request";
+        String message = "the request could not be parsed";
+        if (cause instanceof TooLongFrameException) {
+            String m = String.valueOf(cause.getMessage());
+            if (cause.getClass().getSimpleName().equals("TooLongHttpHeaderException")) {
+                status = 431;
+                code = "header_too_large";
+                message = "the request headers are larger than the limit (" + m + ")";
+            } else if (cause.getClass().getSimpleName().equals("TooLongHttpLineException")) {
+                status = 414;
+                code = "uri_too_long";
+                message = "the request line is larger than the limit (" + m + ")";
+            }
+        }
+        request.response().setStatusCode(status).putHeader("Content-Type", Replies.JSON)
+                .putHeader("Connection", "close")
+                .end(Json.buffer(Json.object().set("error", Json.object().put("code", code).put("message", message))));
+        request.response().close();
+    }
+
+    // ---- accessors ----------------------------------------------------------------------
+
+    /** The port the server listens on (the chosen one if the config said 0). */
+    public int port() {
+        return server.actualPort();
+    }
+
+    public String url() {
+        String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return "http://" + host + ":" + port();
+    }
+
+    public TokenFile token() {
+        return token;
+    }
+
+    public Invoker invoker() {
+        return invoker;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    // ---- shutdown -----------------------------------------------------------------------
+
+    /**
+     * Graceful: new requests get 503, calls in flight get up to {@code drain} to finish (the
+     * invoker's shutdown), their answers are written, then the server and Vert.x close.
+     */
+    public void shutdown(Duration drain) {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        draining = true;
+        long start = System.nanoTime();
+        invoker.shutdown(drain);
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (triggers.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        try {
+            if (server != null) {
+                server.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            }
+            callbacks.close();
+            workers.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the HTTP server: " + e);
+        }
+        registry.close();
+        LOG.log(System.Logger.Level.INFO, "gateway stopped in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    }
+
+    @Override
+    public void close() {
+        shutdown(config.drain());
+    }
+}

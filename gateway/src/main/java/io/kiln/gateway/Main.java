@@ -1,0 +1,165 @@
+package io.kiln.gateway;
+
+import io.kiln.invoker.InvokerConfig;
+import io.kiln.invoker.engine.EngineSelector;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Starts the gateway: {@code java -cp gateway/target/classes:$(cat gateway/target/classpath.txt)
+ * io.kiln.gateway.Main [flags]}. Every flag has an environment variable; a flag wins.
+ * Prints where it listens, the engine and why, and (the first time only) the management token.
+ * SIGTERM and SIGINT shut it down gracefully.
+ */
+public final class Main {
+
+    /** flag → environment variable. */
+    static final Map<String, String> FLAGS = new LinkedHashMap<>();
+
+    static {
+        FLAGS.put("--host", "KILN_HOST");
+        FLAGS.put("--port", "KILN_PORT");
+        FLAGS.put("--data-dir", "KILN_DATA");
+        FLAGS.put("--engine", "KILN_ENGINE");
+        FLAGS.put("--memory-budget-mib", "KILN_MEMORY_BUDGET_MIB");
+        FLAGS.put("--max-body-mib", "KILN_MAX_BODY_MIB");
+        FLAGS.put("--rate-limit", "KILN_RATE_LIMIT");
+        FLAGS.put("--rate-burst", "KILN_RATE_BURST");
+    }
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
+        }
+        GatewayConfig config;
+        try {
+            config = parse(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("kiln gateway: " + e.getMessage());
+            usage(System.err);
+            System.exit(64);
+            return;
+        }
+        if (config == null) {
+            usage(System.out);
+            return;
+        }
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(config);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("kiln gateway: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("Kiln gateway: shutting down (draining calls for up to "
+                    + config.drain().toSeconds() + " s)");
+            gateway.shutdown(config.drain());
+            // JUL's own shutdown hook may have closed its handlers by now: say it here.
+            System.out.println("Kiln gateway: stopped");
+        }, "kiln-shutdown"));
+        var engine = gateway.invoker().engine();
+        System.out.println("Kiln gateway listening on " + gateway.url());
+        System.out.println("Engine: " + engine.engine().name() + " — " + engine.reason());
+        System.out.println("Data: " + config.dataDir());
+        if (gateway.token().created()) {
+            System.out.println("Management token (saved in " + gateway.token().path() + "): "
+                    + gateway.token().token());
+        } else {
+            System.out.println("Management token: in " + gateway.token().path());
+        }
+        System.out.flush();
+    }
+
+    /** The configuration from flags and environment, or null if help was asked for. */
+    static GatewayConfig parse(String[] args, Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Map.Entry<String, String> f : FLAGS.entrySet()) {
+            String v = env.get(f.getValue());
+            if (v != null && !v.isBlank()) {
+                values.put(f.getKey(), v);
+            }
+        }
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("-h") || a.equals("--help")) {
+                return null;
+            }
+            String flag = a;
+            String value;
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                flag = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException(a + " needs a value");
+            }
+            if (!FLAGS.containsKey(flag)) {
+                throw new IllegalArgumentException("unknown option " + flag);
+            }
+            values.put(flag, value);
+        }
+        Path data = values.containsKey("--data-dir") ? Path.of(values.get("--data-dir"))
+                : Path.of(System.getProperty("user.home"), ".local", "share", "kiln");
+        GatewayConfig c = GatewayConfig.defaults(data.toAbsolutePath());
+        InvokerConfig inv = c.invoker();
+        if (values.containsKey("--engine")) {
+            inv = inv.withEngine(values.get("--engine"));
+        }
+        if (values.containsKey("--memory-budget-mib")) {
+            inv = inv.withMemoryBudgetMib(number("--memory-budget-mib", values.get("--memory-budget-mib")));
+        }
+        c = c.withInvoker(inv).withListen(values.getOrDefault("--host", c.host()),
+                (int) number("--port", values.getOrDefault("--port", Integer.toString(c.port()))));
+        if (values.containsKey("--max-body-mib")) {
+            c = c.withMaxBodyBytes(number("--max-body-mib", values.get("--max-body-mib")) * GatewayConfig.MIB);
+        }
+        if (values.containsKey("--rate-limit") || values.containsKey("--rate-burst")) {
+            double rate = values.containsKey("--rate-limit") ? decimal("--rate-limit", values.get("--rate-limit")) : 0;
+            int burst = values.containsKey("--rate-burst") ? (int) number("--rate-burst", values.get("--rate-burst"))
+                    : Math.max(1, (int) Math.ceil(rate));
+            c = c.withRateLimit(rate, burst);
+        }
+        return c;
+    }
+
+    private static long number(String flag, String v) {
+        try {
+            return Long.parseLong(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a whole number, got \"" + v + "\"");
+        }
+    }
+
+    private static double decimal(String flag, String v) {
+        try {
+            return Double.parseDouble(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a number, got \"" + v + "\"");
+        }
+    }
+
+    static void usage(PrintStream out) {
+        out.println("""
+                usage: io.kiln.gateway.Main [options]   (each option also from its environment variable)
+                  --host H               listen address (KILN_HOST, default 127.0.0.1)
+                  --port N               listen port (KILN_PORT, default 8080; 0 for any free port)
+                  --data-dir D           functions, snapshots and the token (KILN_DATA, default ~/.local/share/kiln)
+                  --engine E             %s (KILN_ENGINE, default auto)
+                  --memory-budget-mib N  memory of all instances together (KILN_MEMORY_BUDGET_MIB, default 4096)
+                  --max-body-mib N       largest call body (KILN_MAX_BODY_MIB, default 6)
+                  --rate-limit R         calls per second per function, 0 for none (KILN_RATE_LIMIT, default 0)
+                  --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)"""
+                .formatted(EngineSelector.CHOICES));
+    }
+}

@@ -1,0 +1,190 @@
+package io.kiln.gateway.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.http.ApiError;
+import io.kiln.gateway.http.Bodies;
+import io.kiln.gateway.http.Json;
+import io.kiln.gateway.http.Replies;
+import io.kiln.gateway.http.UploadStream;
+import io.kiln.invoker.Invoker;
+import io.kiln.invoker.instance.StartFailure;
+import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.invoker.store.FunctionStore;
+import io.kiln.invoker.store.FunctionVersion;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/** Deploy, list, describe and delete functions (the management routes under /v1/functions). */
+public final class FunctionsApi {
+
+    private static final System.Logger LOG = System.getLogger(FunctionsApi.class.getName());
+    /** An upload that sends nothing for this long is given up. */
+    static final Duration UPLOAD_IDLE = Duration.ofSeconds(60);
+
+    private final Vertx vertx;
+    private final Invoker invoker;
+    private final WorkerExecutor workers;
+    private final long maxJarBytes;
+    private final Consumer<String> deleted;
+
+    /**
+     * @param workers deploys and deletes block (a deploy builds a snapshot): they run here
+     * @param deleted told the name of each deleted function
+     */
+    public FunctionsApi(Vertx vertx, Invoker invoker, WorkerExecutor workers, long maxJarBytes,
+                        Consumer<String> deleted) {
+        this.vertx = vertx;
+        this.invoker = invoker;
+        this.workers = workers;
+        this.maxJarBytes = maxJarBytes;
+        this.deleted = deleted;
+    }
+
+    private static String name(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        try {
+            FunctionStore.checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+        return name;
+    }
+
+    // ---- deploy -------------------------------------------------------------------------
+
+    /**
+     * {@code PUT /v1/functions/{name}}: the body is the jar, streamed to the invoker on a worker;
+     * the configuration is in the query. With {@code Accept: application/x-ndjson} the answer is
+     * 200 at once and a stream of progress lines, then one final function or error line.
+     */
+    public void deploy(RoutingContext ctx) {
+        String name = name(ctx);
+        FunctionConfig config = DeployParams.parse(ctx.queryParams());
+        HttpServerRequest request = ctx.request();
+        Bodies.checkDeclared(request, maxJarBytes, "the jar");
+        Context context = vertx.getOrCreateContext();
+        UploadStream upload = new UploadStream(request, context, maxJarBytes, "the jar", UPLOAD_IDLE);
+        boolean stream = accepts(request, Replies.NDJSON);
+        HttpServerResponse response = ctx.response();
+        Consumer<String> progress = line -> { };
+        if (stream) {
+            response.setStatusCode(200).setChunked(true).putHeader("Content-Type", Replies.NDJSON);
+            progress = line -> context.runOnContext(v -> {
+                if (!response.ended() && !response.closed()) {
+                    response.write(Json.line(Json.object().put("progress", line)));
+                }
+            });
+        }
+        Bodies.sendContinue(request);
+        Consumer<String> report = progress;
+        workers.executeBlocking(() -> invoker.deploy(name, upload, config, report), false).onComplete(ar -> {
+            if (!upload.ended()) {
+                // The invoker stopped reading early (a refused jar): the connection is done for.
+                response.putHeader("Connection", "close");
+                ctx.addEndHandler(v -> request.connection().close());
+            }
+            if (ar.succeeded()) {
+                FunctionVersion v = ar.result();
+                ObjectNode describe = describe(v);
+                if (stream) {
+                    end(response, Json.object().set("function", describe));
+                } else {
+                    Replies.json(ctx, v.version() == 1 ? 201 : 200, describe);
+                }
+                return;
+            }
+            ApiError e = deployError(name, ar.cause());
+            if (stream) {
+                end(response, Json.object().set("error", Replies.errorObject(e, 0)));
+            } else {
+                Replies.error(ctx, e, 0);
+            }
+        });
+    }
+
+    private static void end(HttpServerResponse response, ObjectNode line) {
+        if (!response.ended() && !response.closed()) {
+            response.end(Json.line(line));
+        }
+    }
+
+    static boolean accepts(HttpServerRequest request, String type) {
+        String accept = request.getHeader("Accept");
+        return accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains(type);
+    }
+
+    /** What a failed deploy tells its caller (docs/API.md, "Deploy"). */
+    static ApiError deployError(String name, Throwable e) {
+        if (e instanceof ApiError a) {
+            return a;
+        }
+        if (e instanceof UploadStream.TooLarge) {
+            return ApiError.tooLarge(e.getMessage());
+        }
+        if (e instanceof IllegalArgumentException) {
+            return ApiError.badRequest(e.getMessage());
+        }
+        if (e instanceof StartFailure f) {
+            ObjectNode extra = Json.object().put("output", f.output());
+            boolean init = f.code().equals("init_failed") || f.code().equals("init_timeout");
+            return init
+                    ? new ApiError(422, "init_failed", f.getMessage(), extra, null)
+                    : new ApiError(502, "start_failed", f.getMessage(), extra.put("startCode", f.code()), null);
+        }
+        if (e instanceof IOException) {
+            LOG.log(System.Logger.Level.WARNING, "deploy of " + name + " failed: " + e);
+            return ApiError.badRequest("the upload failed: " + e.getMessage());
+        }
+        LOG.log(System.Logger.Level.ERROR, "deploy of " + name + " failed", e);
+        return new ApiError(500, "internal_error", "the deploy failed inside the platform; see the gateway's log");
+    }
+
+    // ---- read ---------------------------------------------------------------------------
+
+    ObjectNode describe(FunctionVersion v) {
+        return Describe.of(v, invoker.versions(v.name()), invoker.state(v.name()));
+    }
+
+    /** {@code GET /v1/functions}: every function, by name. */
+    public void list(RoutingContext ctx) {
+        ObjectNode body = Json.object();
+        ArrayNode all = body.putArray("functions");
+        for (FunctionVersion v : invoker.list()) {
+            all.add(describe(v));
+        }
+        Replies.json(ctx, 200, body);
+    }
+
+    /** {@code GET /v1/functions/{name}}. */
+    public void describe(RoutingContext ctx) {
+        String name = name(ctx);
+        FunctionVersion v = invoker.current(name).orElseThrow(() -> ApiError.notFound("no function named " + name));
+        Replies.json(ctx, 200, describe(v));
+    }
+
+    /** {@code DELETE /v1/functions/{name}}: 204, or 404 if there is none. */
+    public void delete(RoutingContext ctx) {
+        String name = name(ctx);
+        workers.executeBlocking(() -> invoker.delete(name), false).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.log(System.Logger.Level.ERROR, "delete of " + name + " failed", ar.cause());
+                Replies.error(ctx, new ApiError(500, "internal_error", "the delete failed inside the platform; "
+                        + "see the gateway's log"), 0);
+            } else if (!ar.result()) {
+                Replies.error(ctx, ApiError.notFound("no function named " + name), 0);
+            } else {
+                deleted.accept(name);
+                ctx.response().setStatusCode(204).end();
+            }
+        });
+    }
+}

@@ -1,0 +1,71 @@
+package io.kiln.gateway.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.http.Json;
+import io.kiln.gateway.http.Replies;
+import io.kiln.invoker.Invoker;
+import io.kiln.invoker.call.CallDispatcher;
+import io.kiln.invoker.engine.EngineChoice;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.function.BooleanSupplier;
+
+/** {@code /healthz}, {@code /metrics} and {@code /openapi.json}: no token needed. */
+public final class HealthApi {
+
+    public static final String OPENAPI_RESOURCE = "/io/kiln/gateway/openapi.json";
+    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final Invoker invoker;
+    private final PrometheusMeterRegistry registry;
+    private final BooleanSupplier draining;
+    private final Buffer openapi;
+
+    public HealthApi(Invoker invoker, PrometheusMeterRegistry registry, BooleanSupplier draining) {
+        this.invoker = invoker;
+        this.registry = registry;
+        this.draining = draining;
+        this.openapi = Buffer.buffer(openapiDocument());
+    }
+
+    /** The hand-written OpenAPI document, from the classpath. */
+    public static byte[] openapiDocument() {
+        try (InputStream in = HealthApi.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the classpath");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The engine in use and why, what backs /dev/kvm, the pool, the number of functions. 503 while draining. */
+    public void healthz(RoutingContext ctx) {
+        EngineChoice e = invoker.engine();
+        CallDispatcher.PoolState p = invoker.poolState();
+        boolean closing = draining.getAsBoolean();
+        ObjectNode h = Json.object().put("status", closing ? "shutting_down" : "ok");
+        h.putObject("engine").put("name", e.engine().name()).put("isolated", e.engine().isolated())
+                .put("reason", e.reason());
+        h.putObject("kvm").put("kind", e.probe().kind().name()).put("reason", e.probe().reason());
+        h.putObject("pool").put("budgetMib", p.budgetMib()).put("reservedMib", p.reservedMib())
+                .put("idleMib", p.idleMib()).put("liveInstances", p.liveInstances()).put("queued", p.queued())
+                .put("inFlight", p.inFlight());
+        h.put("functions", invoker.list().size());
+        Replies.json(ctx, closing ? 503 : 200, h);
+    }
+
+    public void metrics(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", PROMETHEUS_TEXT).end(registry.scrape());
+    }
+
+    public void openapi(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", Replies.JSON).end(openapi);
+    }
+}

@@ -1,0 +1,229 @@
+package io.kiln.gateway.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.auth.BearerAuth;
+import io.kiln.gateway.calls.CallRecord;
+import io.kiln.gateway.calls.CallRecords;
+import io.kiln.gateway.http.ApiError;
+import io.kiln.gateway.http.Bodies;
+import io.kiln.gateway.http.CallErrors;
+import io.kiln.gateway.http.HttpHead;
+import io.kiln.gateway.http.Json;
+import io.kiln.gateway.http.Replies;
+import io.kiln.gateway.http.Reply;
+import io.kiln.gateway.limits.RateLimiter;
+import io.kiln.invoker.Invoker;
+import io.kiln.invoker.call.CallRequest;
+import io.kiln.invoker.call.CallResult;
+import io.kiln.invoker.call.CallTimings;
+import io.kiln.invoker.store.FunctionVersion;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The HTTP trigger ({@code ANY /function/{name}[/**]}) and the async trigger
+ * ({@code POST /async-function/{name}}). Both admit a call the same way: the token unless the
+ * function is public, the function must exist, its rate limit, the body within its limit.
+ */
+public final class Triggers {
+
+    /** The routing context key of the request's start, {@link System#nanoTime()}. */
+    public static final String START = "kiln.start";
+    public static final String CALLBACK = "X-Kiln-Callback";
+
+    private final Vertx vertx;
+    private final Invoker invoker;
+    private final BearerAuth auth;
+    private final RateLimiter rates;
+    private final CallRecords records;
+    private final long maxBody;
+    private final Duration grace;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    public Triggers(Vertx vertx, Invoker invoker, BearerAuth auth, RateLimiter rates, CallRecords records,
+                    long maxBody, Duration grace) {
+        this.vertx = vertx;
+        this.invoker = invoker;
+        this.auth = auth;
+        this.rates = rates;
+        this.records = records;
+        this.maxBody = maxBody;
+        this.grace = grace;
+    }
+
+    /** Synchronous calls whose answer has not been written yet. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Auth, existence and the rate limit; the function's current version. */
+    private FunctionVersion admit(RoutingContext ctx, String name) {
+        FunctionVersion fn = invoker.current(name).orElse(null);
+        // A caller without the token learns nothing about private or missing functions: both are 401.
+        if (fn == null || !fn.config().publicInvoke()) {
+            auth.require(ctx.request().getHeader("Authorization"));
+        }
+        if (fn == null) {
+            throw ApiError.notFound("no function named " + name);
+        }
+        Duration wait = rates.acquire(name);
+        if (wait != null) {
+            throw new ApiError(429, "rate_limited", "function " + name + " is over its rate limit; try again later",
+                    null, wait);
+        }
+        return fn;
+    }
+
+    // ---- sync ---------------------------------------------------------------------------
+
+    public void sync(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        FunctionVersion fn = admit(ctx, name);
+        HttpServerRequest request = ctx.request();
+        Context context = vertx.getOrCreateContext();
+        String rest = HttpHead.rest(request.path(), ctx.normalizedPath(), "/function/" + name);
+        inFlight.incrementAndGet();
+        ctx.addEndHandler(v -> inFlight.decrementAndGet());
+        Bodies.read(request, maxBody, "the request body").onComplete(body -> {
+            if (body.failed()) {
+                failBody(ctx, body.cause());
+                return;
+            }
+            long callId = CallRequest.newId();
+            CallRequest call = new CallRequest(callId, body.result().getBytes(), HttpHead.of(request, rest), null);
+            Duration timeout = fn.config().timeout().plus(grace);
+            long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> Replies.error(ctx,
+                    new ApiError(504, "gateway_timeout", "no answer from " + name + " within " + timeout.toMillis()
+                            + " ms (its timeout plus " + grace.toMillis() + " ms to queue and start)"), callId));
+            invoker.invoke(name, call).whenComplete((result, error) -> context.runOnContext(v -> {
+                vertx.cancelTimer(timer);
+                if (error != null) {
+                    Replies.error(ctx, CallErrors.of(error), callId);
+                } else {
+                    respond(ctx, result);
+                }
+            }));
+        });
+    }
+
+    private void respond(RoutingContext ctx, CallResult result) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.closed()) {
+            return; // timed out (504 sent) or the client left
+        }
+        Reply reply;
+        try {
+            reply = Reply.of(result);
+        } catch (ApiError e) {
+            Replies.error(ctx, e, result.callId());
+            return;
+        }
+        response.setStatusCode(reply.status());
+        for (Map.Entry<String, String> h : reply.headers()) {
+            response.headers().add(h.getKey(), h.getValue());
+        }
+        CallTimings t = result.timings();
+        response.putHeader(Replies.CALL_ID, CallRequest.format(result.callId()));
+        response.putHeader("X-Kiln-Start", t.cold() ? "cold" : "warm");
+        response.putHeader("Server-Timing", serverTiming(t, System.nanoTime() - (long) ctx.get(START)));
+        response.end(Buffer.buffer(reply.body()));
+    }
+
+    /**
+     * {@code queue;dur=..., start;dur=..., invoke;dur=..., gateway;dur=..., total;dur=...} in ms:
+     * waiting for an instance, the cold start (0 when warm), INVOKE to answer, and what is left of
+     * the request's time in the gateway (reading the body, hand-offs, writing the head).
+     */
+    static String serverTiming(CallTimings t, long totalNanos) {
+        double total = totalNanos / 1e6;
+        double queue = t.queuedUs() / 1e3;
+        double start = t.startUs() / 1e3;
+        double invoke = t.invokeUs() / 1e3;
+        double gateway = Math.max(0, total - queue - start - invoke);
+        return String.format(Locale.ROOT, "queue;dur=%.3f, start;dur=%.3f, invoke;dur=%.3f, gateway;dur=%.3f, "
+                + "total;dur=%.3f", queue, start, invoke, gateway, total);
+    }
+
+    private static void failBody(RoutingContext ctx, Throwable cause) {
+        ApiError e = cause instanceof ApiError a ? a : ApiError.badRequest("reading the request body failed: "
+                + cause.getMessage());
+        // The rest of the body was not read: the connection cannot carry another request.
+        Replies.errorAndClose(ctx, e, 0);
+    }
+
+    // ---- async --------------------------------------------------------------------------
+
+    public void async(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        HttpServerRequest request = ctx.request();
+        String callback = request.getHeader(CALLBACK);
+        if (callback != null) {
+            // The gateway will send a request where the caller says: only for holders of the token.
+            auth.require(request.getHeader("Authorization"));
+            checkCallback(callback);
+        }
+        admit(ctx, name);
+        Context context = vertx.getOrCreateContext();
+        Bodies.read(request, maxBody, "the request body").onComplete(body -> {
+            if (body.failed()) {
+                failBody(ctx, body.cause());
+                return;
+            }
+            long callId = CallRequest.newId();
+            CallRequest call = new CallRequest(callId, body.result().getBytes(), HttpHead.of(request, "/"), null);
+            CallRecord record = records.create(callId, name, callback);
+            CompletableFuture<CallResult> future = invoker.invoke(name, call, record::running);
+            if (future.isCompletedExceptionally()) {
+                // Refused at admission (gone, queue full, shutting down): say so now, not in a record.
+                records.forget(callId);
+                future.whenComplete((r, e) -> Replies.error(ctx, CallErrors.of(e), callId));
+                return;
+            }
+            future.whenComplete((r, e) -> context.runOnContext(v -> records.finish(record, r, e)));
+            String url = "/v1/calls/" + CallRequest.format(callId);
+            ObjectNode accepted = Json.object().put("callId", CallRequest.format(callId)).put("status", "queued")
+                    .put("statusUrl", url);
+            ctx.response().putHeader("Location", url).putHeader(Replies.CALL_ID, CallRequest.format(callId));
+            Replies.json(ctx, 202, accepted);
+        });
+    }
+
+    static void checkCallback(String url) {
+        try {
+            URI u = new URI(url);
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            if (!u.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
+                throw ApiError.badRequest(CALLBACK + " must be an absolute http or https URL, got \"" + url + "\"");
+            }
+        } catch (URISyntaxException e) {
+            throw ApiError.badRequest(CALLBACK + " is not a URL: " + e.getMessage());
+        }
+    }
+
+    /** {@code GET /v1/calls/{id}}. */
+    public void status(RoutingContext ctx) {
+        long id;
+        try {
+            id = CallRequest.parse(ctx.pathParam("id"));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+        CallRecord record = records.get(id);
+        if (record == null) {
+            throw ApiError.notFound("no call " + CallRequest.format(id) + " (unknown, or its record expired)");
+        }
+        Replies.json(ctx, 200, record.toJson());
+    }
+}

@@ -1,0 +1,50 @@
+package io.kiln.gateway;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class MainTest {
+
+    @Test
+    void defaults() {
+        GatewayConfig c = Main.parse(new String[0], Map.of());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(8080, c.port());
+        assertEquals(Path.of(System.getProperty("user.home"), ".local", "share", "kiln"), c.dataDir());
+        assertEquals("auto", c.invoker().engine());
+        assertEquals(6 * GatewayConfig.MIB, c.maxBodyBytes());
+        assertEquals(0, c.rateLimit());
+    }
+
+    @Test
+    void flagsWinOverEnvironment() {
+        GatewayConfig c = Main.parse(new String[] {"--port", "9000", "--engine=process", "--rate-limit", "2.5",
+                "--max-body-mib", "1"}, Map.of("KILN_PORT", "7000", "KILN_DATA", "/srv/kiln", "KILN_HOST", "0.0.0.0",
+                "KILN_MEMORY_BUDGET_MIB", "2048"));
+        assertEquals(9000, c.port());
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(Path.of("/srv/kiln"), c.dataDir());
+        assertEquals("process", c.invoker().engine());
+        assertEquals(2048, c.invoker().memoryBudgetMib());
+        assertEquals(GatewayConfig.MIB, c.maxBodyBytes());
+        assertEquals(2.5, c.rateLimit());
+        assertEquals(3, c.rateBurst(), "the burst defaults to the rate rounded up");
+    }
+
+    @Test
+    void mistakesAndHelp() {
+        assertNull(Main.parse(new String[] {"--help"}, Map.of()));
+        assertEquals("unknown option --prot", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--prot", "1"}, Map.of())).getMessage());
+        assertEquals("--port must be a whole number, got \"http\"", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--port", "http"}, Map.of())).getMessage());
+        assertEquals("--port needs a value", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--port"}, Map.of())).getMessage());
+    }
+}
