@@ -301,6 +301,11 @@ public final class Gateway implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "gateway stopped in " + (System.nanoTime() - start) / 1_000_000 + " ms");
     }
 
+    /** Whether {@link #shutdown} has begun. */
+    public boolean stopped() {
+        return closing.get();
+    }
+
     @Override
     public void close() {
         shutdown(config.drain());

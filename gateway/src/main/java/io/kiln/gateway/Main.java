@@ -59,13 +59,26 @@ public final class Main {
             System.exit(1);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runnable stop = () -> {
             System.out.println("Kiln gateway: shutting down (draining calls for up to "
                     + config.drain().toSeconds() + " s)");
             gateway.shutdown(config.drain());
-            // JUL's own shutdown hook may have closed its handlers by now: say it here.
             System.out.println("Kiln gateway: stopped");
+        };
+        // SIGTERM/SIGINT drain first and exit after; the hook covers any other way out (it does
+        // nothing if the drain already ran, and cannot drain VMs the QEMU engine's hook kills).
+        boolean signals = Signals.onTerminate(() -> {
+            stop.run();
+            System.exit(0);
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!gateway.stopped()) {
+                stop.run();
+            }
         }, "kiln-shutdown"));
+        if (!signals) {
+            System.err.println("kiln gateway: cannot handle SIGTERM itself; a shutdown may cut calls in flight");
+        }
         var engine = gateway.invoker().engine();
         System.out.println("Kiln gateway listening on " + gateway.url());
         System.out.println("Engine: " + engine.engine().name() + " — " + engine.reason());
