@@ -89,7 +89,10 @@ public final class FunctionsApi {
         workers.executeBlocking(() -> invoker.deploy(name, upload, config, report), false).onComplete(ar -> {
             if (!upload.ended()) {
                 // The invoker stopped reading early (a refused jar): the connection is done for.
-                response.putHeader("Connection", "close");
+                // A streamed (NDJSON) deploy has sent its head already; the close still ends it.
+                if (!response.headWritten()) {
+                    response.putHeader("Connection", "close");
+                }
                 ctx.addEndHandler(v -> request.connection().close());
             }
             if (ar.succeeded()) {
