@@ -2,7 +2,6 @@ package io.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.agent.testing.Fixtures;
-import io.kiln.microvm.process.ChildProcesses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,10 +9,6 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,8 +50,7 @@ class CliEndToEndIT {
     private static Path work;
     private static Path dataDir;
     private static Path jar;
-    private static Process gateway;
-    private static Path gatewayLog;
+    private static GatewayProcess gateway;
     private static String url;
     private static String token;
     private static final AtomicInteger HOMES = new AtomicInteger();
@@ -66,56 +60,18 @@ class CliEndToEndIT {
         work = Fixtures.work().resolve("cli-e2e-" + ProcessHandle.current().pid());
         deleteTree(work);
         Files.createDirectories(work);
-        dataDir = work.resolve("data");
         jar = Files.write(work.resolve("functions.jar"), Fixtures.functions());
 
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        url = "http://127.0.0.1:" + port;
-        String classpath = Files.readString(Path.of(System.getProperty("kiln.test.classpath"))).strip();
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dkiln.agent.jar=" + System.getProperty("kiln.agent.jar"),
-                "-cp", classpath, "io.kiln.gateway.Main",
-                "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
-                "--engine", "process");
-        gatewayLog = work.resolve("gateway.log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(gatewayLog.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("KILN_"));
-        gateway = ChildProcesses.start(pb); // dies with this JVM, however it ends
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            if (!gateway.isAlive()) {
-                fail("the gateway exited with " + gateway.exitValue() + ":\n" + Files.readString(gatewayLog));
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/healthz")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    break;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            if (System.nanoTime() > deadline) {
-                fail("the gateway did not answer /healthz within " + START_TIMEOUT + ":\n" + Files.readString(gatewayLog));
-            }
-            Thread.sleep(100);
-        }
-        token = Files.readString(dataDir.resolve("token")).strip();
-        System.out.println("[test] gateway on " + url + " (process engine), data " + dataDir);
+        gateway = GatewayProcess.start(work, "process", START_TIMEOUT);
+        url = gateway.url;
+        dataDir = gateway.dataDir;
+        token = gateway.token;
     }
 
     @AfterAll
     static void stopGateway() throws Exception {
         if (gateway != null) {
-            gateway.destroy(); // SIGTERM: a graceful shutdown stops its agent processes
-            if (!gateway.waitFor(40, TimeUnit.SECONDS)) {
-                gateway.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            System.out.println("[test] gateway log (tail):\n" + tail(Files.readString(gatewayLog), 15));
+            gateway.stop();
         }
     }
 
@@ -456,25 +412,25 @@ class CliEndToEndIT {
                 "HOME", work.resolve("home-process").toString());
         String name = unique("proc-");
 
-        Proc deploy = proc(env, null, link.toString(), "deploy", name, "--jar", jar.toString(), "--handler",
+        KilnProcess deploy = KilnProcess.run(work, null, env, null, link.toString(), "deploy", name, "--jar", jar.toString(), "--handler",
                 "com.example.Echo");
-        assertEquals(0, deploy.exit, deploy.toString());
-        assertTrue(deploy.err.contains("  receiving the jar\n"), deploy.toString());
-        assertTrue(deploy.out.startsWith("Deployed " + name + " version 1"), deploy.toString());
+        assertEquals(0, deploy.exit(), deploy.toString());
+        assertTrue(deploy.err().contains("  receiving the jar\n"), deploy.toString());
+        assertTrue(deploy.out().startsWith("Deployed " + name + " version 1"), deploy.toString());
 
-        Proc data = proc(env, null, repo.resolve("bin/kiln").toString(), "invoke", name, "--data", "from a process");
-        assertEquals(0, data.exit, data.toString());
-        assertEquals("from a process", data.out);
+        KilnProcess data = KilnProcess.run(work, null, env, null, repo.resolve("bin/kiln").toString(), "invoke", name, "--data", "from a process");
+        assertEquals(0, data.exit(), data.toString());
+        assertEquals("from a process", data.out());
 
-        Proc stdin = proc(env, "through a pipe".getBytes(StandardCharsets.UTF_8), link.toString(), "invoke", name);
-        assertEquals("through a pipe", stdin.out, stdin.toString());
+        KilnProcess stdin = KilnProcess.run(work, null, env, "through a pipe".getBytes(StandardCharsets.UTF_8), link.toString(), "invoke", name);
+        assertEquals("through a pipe", stdin.out(), stdin.toString());
 
-        Proc missing = proc(env, null, link.toString(), "invoke", "nope");
-        assertEquals(Exit.NOT_FOUND, missing.exit, missing.toString());
-        assertEquals("No function named 'nope'. `kiln ls` lists what is deployed.\n", missing.err);
+        KilnProcess missing = KilnProcess.run(work, null, env, null, link.toString(), "invoke", "nope");
+        assertEquals(Exit.NOT_FOUND, missing.exit(), missing.toString());
+        assertEquals("No function named 'nope'. `kiln ls` lists what is deployed.\n", missing.err());
 
-        Proc usage = proc(env, null, link.toString(), "invoke");
-        assertEquals(Exit.USAGE, usage.exit, usage.toString());
+        KilnProcess usage = KilnProcess.run(work, null, env, null, link.toString(), "invoke");
+        assertEquals(Exit.USAGE, usage.exit(), usage.toString());
     }
 
     @Test
@@ -489,41 +445,6 @@ class CliEndToEndIT {
     }
 
     // ---- helpers --------------------------------------------------------------------------
-
-    private record Proc(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
-        }
-    }
-
-    private static Proc proc(Map<String, String> env, byte[] stdin, String... cmd) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().keySet().removeIf(k -> k.startsWith("KILN_"));
-        pb.environment().putAll(env);
-        Path out = Files.createTempFile(work, "out", ".txt");
-        Path err = Files.createTempFile(work, "err", ".txt");
-        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (stdin == null) {
-            pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        }
-        Process p = pb.start();
-        if (stdin != null) {
-            try (var in = p.getOutputStream()) {
-                in.write(stdin);
-            }
-        }
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("kiln did not finish within 60 s: " + List.of(cmd));
-        }
-        return new Proc(p.exitValue(), Files.readString(out), Files.readString(err));
-    }
-
-    private static String tail(String text, int lines) {
-        List<String> all = text.lines().toList();
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    }
 
     private static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {

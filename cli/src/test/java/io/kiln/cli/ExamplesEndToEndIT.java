@@ -1,0 +1,186 @@
+package io.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every example as its README says: deployed with {@code bin/kiln deploy} (the very lines of
+ * the READMEs), called with {@code bin/kiln invoke} or over HTTP, on the real engine (the one
+ * the host probe picks: QEMU TCG on a machine without hardware KVM), outputs checked exactly.
+ */
+class ExamplesEndToEndIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static Path repo;
+    private static Path work;
+    private static GatewayProcess gateway;
+    private static Map<String, String> env;
+
+    @BeforeAll
+    static void deployEveryExample() throws Exception {
+        repo = Path.of(System.getProperty("kiln.repo")).toRealPath();
+        work = Files.createDirectories(Path.of(System.getProperty("kiln.test.work"))
+                .resolve("examples-e2e-" + ProcessHandle.current().pid()));
+        gateway = GatewayProcess.start(work, "auto", Duration.ofMinutes(2));
+        env = Map.of("KILN_URL", gateway.url, "KILN_DATA", gateway.dataDir.toString(),
+                "HOME", work.resolve("home").toString());
+        List<String> deploys = readmeDeploys();
+        assertEquals(7, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
+        for (String line : deploys) {
+            List<String> args = List.of(line.strip().split("\\s+"));
+            KilnProcess r = kiln(null, args.subList(1, args.size()).toArray(String[]::new));
+            assertEquals(0, r.exit(), line + "\n" + r);
+            assertTrue(r.err().contains("taking the function snapshot"), "deploy progress: " + r.err());
+            assertTrue(r.out().startsWith("Deployed " + args.get(2) + " version 1"), r.toString());
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (gateway != null) {
+            gateway.stop();
+        }
+    }
+
+    /** The {@code kiln deploy} commands of every example README, continuation lines joined. */
+    private static List<String> readmeDeploys() throws Exception {
+        try (var dirs = Files.list(repo.resolve("examples"))) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve("README.md"))).sorted()
+                    .flatMap(d -> {
+                        try {
+                            return Files.readString(d.resolve("README.md")).replace("\\\n", " ").lines();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .filter(l -> l.strip().startsWith("kiln deploy "))
+                    .toList();
+        }
+    }
+
+    /** bin/kiln from the repository root, as the READMEs run it. */
+    private static KilnProcess kiln(byte[] stdin, String... args) throws Exception {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = repo.resolve("bin/kiln").toString();
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        return KilnProcess.run(work, repo, env, stdin, cmd);
+    }
+
+    private static String ok(KilnProcess r) {
+        assertEquals(0, r.exit(), r.toString());
+        return r.out();
+    }
+
+    @Test
+    void hello() throws Exception {
+        assertEquals("Hello, Ada!", ok(kiln(null, "invoke", "hello", "--data", "Ada")));
+    }
+
+    @Test
+    void jsonTransform() throws Exception {
+        String order = """
+                {"id":"A-1001","customer":"Ada Lovelace","placed":"2026-10-22",
+                 "lines":[{"sku":"PEN-01","quantity":3,"unitPrice":2.50},
+                          {"sku":"NB-A5","quantity":2,"unitPrice":7.25},
+                          {"sku":"INK-B","quantity":1,"unitPrice":12.00}],
+                 "tags":["priority","gift"]}""";
+        assertEquals("{\"orderId\":\"A-1001\",\"customer\":\"Ada Lovelace\","
+                + "\"placed\":\"2026-10-22\",\"due\":\"2026-11-21\",\"lines\":["
+                + "{\"sku\":\"PEN-01\",\"quantity\":3,\"unitPrice\":2.50,\"total\":7.50},"
+                + "{\"sku\":\"NB-A5\",\"quantity\":2,\"unitPrice\":7.25,\"total\":14.50},"
+                + "{\"sku\":\"INK-B\",\"quantity\":1,\"unitPrice\":12.00,\"total\":12.00}],"
+                + "\"itemCount\":6,\"total\":34.00,\"tags\":[\"priority\",\"gift\"]}",
+                ok(kiln(null, "invoke", "json-transform", "--data", order)));
+    }
+
+    @Test
+    void httpEcho() throws Exception {
+        // The README's own curl line (curl keeps repeated headers apart; so does the gateway).
+        KilnProcess curl = KilnProcess.run(work, repo, env, null, "curl", "-s", "-w", "\\n%{http_code} %{content_type}\\n",
+                gateway.url + "/function/http-echo/orders/7?status=201&q=a%20b", "-H", "X-Multi: 1", "-H", "X-Multi: 2",
+                "-H", "Authorization: Bearer " + gateway.token);
+        List<String> lines = curl.out().lines().toList();
+        assertEquals("201 application/json", lines.get(1), curl.toString());
+        JsonNode echo = JSON.readTree(lines.get(0));
+        assertEquals("GET", echo.get("method").asText());
+        assertEquals("/orders/7", echo.get("path").asText());
+        assertEquals("status=201&q=a%20b", echo.get("query").asText());
+        assertEquals("[\"1\",\"2\"]", String.valueOf(echo.get("headers").get("X-Multi")), lines.get(0));
+
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<byte[]> binary = http.send(HttpRequest.newBuilder(URI.create(gateway.url
+                        + "/function/http-echo/binary")).header("Authorization", "Bearer " + gateway.token).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        byte[] all = new byte[256];
+        for (int i = 0; i < 256; i++) {
+            all[i] = (byte) i;
+        }
+        assertArrayEquals(all, binary.body());
+
+        JsonNode viaCli = JSON.readTree(ok(kiln(null, "invoke", "http-echo", "--data", "hi")));
+        assertEquals("POST", viaCli.get("method").asText());
+        assertEquals("/", viaCli.get("path").asText());
+    }
+
+    @Test
+    void thumbnail() throws Exception {
+        BufferedImage photo = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = photo.createGraphics();
+        g.setColor(Color.ORANGE);
+        g.fillRect(0, 0, 640, 480);
+        g.dispose();
+        Path file = work.resolve("photo.jpg");
+        ImageIO.write(photo, "jpg", file.toFile());
+        KilnProcess r = kiln(null, "invoke", "thumbnail", "--file", file.toString());
+        assertEquals(0, r.exit(), r.toString());
+        BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(r.stdout()));
+        assertEquals(List.of(128, 96), List.of(thumb.getWidth(), thumb.getHeight()));
+        assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(r.stdout(), 4));
+    }
+
+    @Test
+    void lambdaCompat() throws Exception {
+        JsonNode greeting = JSON.readTree(ok(kiln(null, "invoke", "lambda-greeting", "--data", "{\"name\":\"Ada\"}")));
+        assertEquals("Hello, Ada!", greeting.get("greeting").asText());
+        assertEquals("lambda-greeting", greeting.get("function").asText());
+        assertEquals("HELLO, LAMBDA", ok(kiln(null, "invoke", "lambda-upper", "--data", "hello, lambda")));
+        assertTrue(ok(kiln(null, "logs", "lambda-greeting")).contains("greeting Ada"));
+    }
+
+    @Test
+    void restoreHooks() throws Exception {
+        JsonNode first = JSON.readTree(ok(kiln(null, "invoke", "restore-hooks", "--data", "ada")));
+        assertEquals("ada", first.get("user").asText());
+        assertEquals("connection #2", first.get("connection").asText());
+        assertEquals(1, first.get("beforeSnapshot").asInt());
+        assertEquals(1, first.get("afterRestore").asInt());
+        JsonNode again = JSON.readTree(ok(kiln(null, "invoke", "restore-hooks", "--data", "ada")));
+        assertEquals(first.get("instance"), again.get("instance"), "the warm instance again");
+        assertNotEquals(first.get("token"), again.get("token"));
+    }
+}
