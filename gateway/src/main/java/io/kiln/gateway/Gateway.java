@@ -204,7 +204,12 @@ public final class Gateway implements AutoCloseable {
                     + " failed", t);
             e = new ApiError(500, "internal_error", "the request failed inside the platform; see the gateway's log");
         }
-        if (e.status() == 413 && !ctx.request().isEnded()) {
+        if (ctx.response().headWritten()) {
+            // A stream already under way (NDJSON): nothing can be said any more but its end.
+            if (!ctx.response().ended() && !ctx.response().closed()) {
+                ctx.response().end();
+            }
+        } else if (e.status() == 413 && !ctx.request().isEnded()) {
             Replies.errorAndClose(ctx, e, 0); // the body was refused unread
         } else {
             Replies.error(ctx, e, 0);

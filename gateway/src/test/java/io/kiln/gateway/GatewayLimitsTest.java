@@ -39,9 +39,9 @@ class GatewayLimitsTest {
         return s;
     }
 
-    /** Two calls a second per function, at most two at once. */
+    /** One call a second per function, at most two at once. */
     private static TestServer rated() {
-        TestServer s = TestServer.process("rated", c -> c.withRateLimit(2, 2));
+        TestServer s = TestServer.process("rated", c -> c.withRateLimit(1, 2));
         s.ensure("upper", "com.example.Upper", "public=true");
         return s;
     }
@@ -108,7 +108,7 @@ class GatewayLimitsTest {
     @Test
     void overTheRateLimitIs429WithRetryAfter() throws Exception {
         TestServer s = rated();
-        Thread.sleep(1100); // a full bucket
+        Thread.sleep(2100); // a full bucket
         s.anonymous().body("a").post("/function/upper").then().statusCode(200);
         s.anonymous().body("b").post("/function/upper").then().statusCode(200);
         Response third = s.anonymous().body("c").post("/function/upper");
@@ -117,7 +117,7 @@ class GatewayLimitsTest {
         assertEquals("1", third.header("Retry-After"));
         s.given().body("d").post("/async-function/upper").then().statusCode(429)
                 .body("error.code", equalTo("rate_limited"));
-        Thread.sleep(600); // one token back at 2 a second
+        Thread.sleep(1100); // one token back at 1 a second
         s.anonymous().body("e").post("/function/upper").then().statusCode(200).body(equalTo("E"));
     }
 
@@ -126,6 +126,7 @@ class GatewayLimitsTest {
         TestServer s = limits();
         // The first call holds the only instance for 1.5 s; the second waits for it, then sleeps
         // 1.5 s too: 3 s in all, past its 2 s timeout + 0.2 s grace, though each call is within 2 s.
+        awaitIdle(s);
         CompletableFuture<HttpResponse<String>> first = start(s, "sleeper", "sleep 1500");
         awaitState(s, "sleeper", "inFlight", 1);
         HttpResponse<String> second = start(s, "sleeper", "sleep 1500").get(30, TimeUnit.SECONDS);
@@ -133,11 +134,13 @@ class GatewayLimitsTest {
         assertTrue(second.body().contains("\"code\":\"gateway_timeout\""), second::body);
         assertTrue(second.headers().firstValue("X-Kiln-Call-Id").isPresent());
         assertEquals(200, first.get(30, TimeUnit.SECONDS).statusCode());
+        awaitIdle(s); // the timed-out call is not cancelled: it still runs its 1.5 s
     }
 
     @Test
     void aFullQueueIs429WithRetryAfterFromTheInvoker() throws Exception {
         TestServer s = limits();
+        awaitIdle(s);
         CompletableFuture<HttpResponse<String>> running = start(s, "sleeper", "sleep 1500");
         awaitState(s, "sleeper", "inFlight", 1);
         CompletableFuture<HttpResponse<String>> waiting = start(s, "sleeper", "sleep 10");
@@ -148,6 +151,11 @@ class GatewayLimitsTest {
         assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
         assertEquals(200, running.get(30, TimeUnit.SECONDS).statusCode());
         assertEquals(200, waiting.get(30, TimeUnit.SECONDS).statusCode());
+    }
+
+    private static void awaitIdle(TestServer s) throws InterruptedException {
+        awaitState(s, "sleeper", "inFlight", 0);
+        awaitState(s, "sleeper", "queued", 0);
     }
 
     private static void awaitState(TestServer s, String function, String field, int value) throws InterruptedException {

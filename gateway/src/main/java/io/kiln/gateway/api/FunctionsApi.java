@@ -86,7 +86,7 @@ public final class FunctionsApi {
         }
         Bodies.sendContinue(request);
         Consumer<String> report = progress;
-        workers.executeBlocking(() -> invoker.deploy(name, upload, config, report), false).onComplete(ar -> {
+        workers.executeBlocking(() -> invoker.deploy(name, upload, config, report), false).onComplete(Triggers.guarded(ctx, ar -> {
             if (!upload.ended()) {
                 // The invoker stopped reading early (a refused jar): the connection is done for.
                 // A streamed (NDJSON) deploy has sent its head already; the close still ends it.
@@ -111,7 +111,7 @@ public final class FunctionsApi {
             } else {
                 Replies.error(ctx, e, 0);
             }
-        });
+        }));
     }
 
     private static void end(HttpServerResponse response, ObjectNode line) {
@@ -177,7 +177,7 @@ public final class FunctionsApi {
     /** {@code DELETE /v1/functions/{name}}: 204, or 404 if there is none. */
     public void delete(RoutingContext ctx) {
         String name = name(ctx);
-        workers.executeBlocking(() -> invoker.delete(name), false).onComplete(ar -> {
+        workers.executeBlocking(() -> invoker.delete(name), false).onComplete(Triggers.guarded(ctx, ar -> {
             if (ar.failed()) {
                 LOG.log(System.Logger.Level.ERROR, "delete of " + name + " failed", ar.cause());
                 Replies.error(ctx, new ApiError(500, "internal_error", "the delete failed inside the platform; "
@@ -188,6 +188,6 @@ public final class FunctionsApi {
                 deleted.accept(name);
                 ctx.response().setStatusCode(204).end();
             }
-        });
+        }));
     }
 }

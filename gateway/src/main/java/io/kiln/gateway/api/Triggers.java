@@ -96,7 +96,7 @@ public final class Triggers {
         String rest = HttpHead.rest(request.path(), ctx.normalizedPath(), "/function/" + name);
         inFlight.incrementAndGet();
         ctx.addEndHandler(v -> inFlight.decrementAndGet());
-        Bodies.read(request, maxBody, "the request body").onComplete(body -> {
+        Bodies.read(request, maxBody, "the request body").onComplete(guarded(ctx, body -> {
             if (body.failed()) {
                 failBody(ctx, body.cause());
                 return;
@@ -109,13 +109,28 @@ public final class Triggers {
                             + " ms (its timeout plus " + grace.toMillis() + " ms to queue and start)"), callId));
             invoker.invoke(name, call).whenComplete((result, error) -> context.runOnContext(v -> {
                 vertx.cancelTimer(timer);
-                if (error != null) {
-                    Replies.error(ctx, CallErrors.of(error), callId);
-                } else {
-                    respond(ctx, result);
+                try {
+                    if (error != null) {
+                        Replies.error(ctx, CallErrors.of(error), callId);
+                    } else {
+                        respond(ctx, result);
+                    }
+                } catch (RuntimeException e) {
+                    Replies.error(ctx, CallErrors.of(e), callId);
                 }
             }));
-        });
+        }));
+    }
+
+    /** A completion handler whose unexpected exceptions become the route's failure (a JSON 500), not a hung request. */
+    static <T> io.vertx.core.Handler<T> guarded(RoutingContext ctx, io.vertx.core.Handler<T> h) {
+        return t -> {
+            try {
+                h.handle(t);
+            } catch (RuntimeException e) {
+                ctx.fail(e);
+            }
+        };
     }
 
     private void respond(RoutingContext ctx, CallResult result) {
@@ -176,7 +191,7 @@ public final class Triggers {
         }
         admit(ctx, name);
         Context context = vertx.getOrCreateContext();
-        Bodies.read(request, maxBody, "the request body").onComplete(body -> {
+        Bodies.read(request, maxBody, "the request body").onComplete(guarded(ctx, body -> {
             if (body.failed()) {
                 failBody(ctx, body.cause());
                 return;
@@ -197,7 +212,7 @@ public final class Triggers {
                     .put("statusUrl", url);
             ctx.response().putHeader("Location", url).putHeader(Replies.CALL_ID, CallRequest.format(callId));
             Replies.json(ctx, 202, accepted);
-        });
+        }));
     }
 
     static void checkCallback(String url) {

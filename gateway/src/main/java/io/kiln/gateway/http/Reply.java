@@ -29,7 +29,7 @@ public record Reply(int status, List<Map.Entry<String, String>> headers, String 
         if (http != null && http.isObject()) {
             int status = http.path("status").asInt(200);
             if (status < 200 || status > 599) {
-                throw new ApiError(502, "bad_output", "the function answered with HTTP status " + status
+                throw new ApiError(500, "bad_output", "the function answered with HTTP status " + status
                         + "; a response needs 200 to 599");
             }
             for (JsonNode pair : http.path("headers")) {

@@ -43,6 +43,13 @@ public final class TestServer {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             for (TestServer s : ALL) {
                 s.gateway.shutdown(Duration.ofSeconds(5));
+                // Snapshots are hundreds of MiB each: they go with the run (a killed run's stay
+                // until the next one starts).
+                try {
+                    delete(s.dataDir());
+                } catch (UncheckedIOException e) {
+                    System.err.println("[test] could not delete " + s.dataDir() + ": " + e.getMessage());
+                }
             }
         }, "test-servers-stop"));
     }
@@ -92,15 +99,22 @@ public final class TestServer {
     private static Path freshDir(String name) {
         Path dir = Path.of(System.getProperty("kiln.test.work", "target/test-work")).resolve("gateway-test")
                 .resolve(name).toAbsolutePath();
+        delete(dir);
         try {
-            if (Files.exists(dir)) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.delete(p);
-                    }
-                }
-            }
             return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void delete(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
