@@ -69,6 +69,15 @@ public final class InvokerBench {
             }
         }
         print(rows);
+        deleteTree(data); // snapshots: hundreds of MiB
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** {@code callers} threads, each making up to {@code calls} calls or calling for {@code seconds}. */
