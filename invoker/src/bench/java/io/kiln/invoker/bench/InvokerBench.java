@@ -72,10 +72,12 @@ public final class InvokerBench {
         deleteTree(data); // snapshots: hundreds of MiB
     }
 
-    private static void deleteTree(Path root) throws java.io.IOException {
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+    /** Best effort, twice: agent processes delete their own work directories as they exit. */
+    private static void deleteTree(Path root) throws Exception {
+        for (int attempt = 0; attempt < 2 && Files.exists(root); attempt++) {
+            Thread.sleep(attempt * 2000L);
+            try (var paths = Files.walk(root)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }
