@@ -284,14 +284,16 @@ public final class CallDispatcher implements AutoCloseable {
     }
 
     private void queueTimedOut(Slot slot, Waiting w) {
+        int inFlight;
         synchronized (lock) {
             if (!slot.queue.remove(w)) {
                 return; // dispatched meanwhile
             }
+            inFlight = slot.inFlight;
         }
         fail(w, new CallException(w.request.callId(), CallException.Codes.QUEUE_TIMEOUT, "no instance of "
                 + slot.name + " became free within " + queueTimeout.toMillis() + " ms (calls in flight "
-                + slot.inFlight + ", memory budget " + pool.budgetMib() + " MiB); try again later", null,
+                + inFlight + ", memory budget " + pool.budgetMib() + " MiB); try again later", null,
                 Duration.ofSeconds(1)));
     }
 
