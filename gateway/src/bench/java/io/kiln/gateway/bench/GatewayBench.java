@@ -3,6 +3,7 @@ package io.kiln.gateway.bench;
 import io.kiln.agent.testing.Fixtures;
 import io.kiln.gateway.Gateway;
 import io.kiln.gateway.GatewayConfig;
+import io.kiln.microvm.files.FileTrees;
 import io.kiln.microvm.probe.KvmProbe;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -119,9 +119,7 @@ public final class GatewayBench {
         } finally {
             bareVertx.close();
             gateway.shutdown(Duration.ofSeconds(10));
-            try (Stream<Path> p = Files.walk(data)) {
-                p.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            FileTrees.deleteQuietly(data);
         }
     }
 

@@ -6,6 +6,7 @@ import io.kiln.invoker.InvokerConfig;
 import io.kiln.invoker.call.CallRequest;
 import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.microvm.files.FileTrees;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.ByteArrayInputStream;
@@ -72,13 +73,11 @@ public final class InvokerBench {
         deleteTree(data); // snapshots: hundreds of MiB
     }
 
-    /** Best effort, twice: agent processes delete their own work directories as they exit. */
-    private static void deleteTree(Path root) throws Exception {
-        for (int attempt = 0; attempt < 2 && Files.exists(root); attempt++) {
-            Thread.sleep(attempt * 2000L);
-            try (var paths = Files.walk(root)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+    /** Twice if need be: agent processes delete their own work directories as they exit. */
+    private static void deleteTree(Path root) throws InterruptedException {
+        if (!FileTrees.deleteQuietly(root)) {
+            Thread.sleep(2000);
+            FileTrees.deleteQuietly(root);
         }
     }
 

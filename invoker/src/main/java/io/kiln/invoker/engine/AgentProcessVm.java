@@ -1,6 +1,7 @@
 package io.kiln.invoker.engine;
 
 import io.kiln.microvm.console.ConsoleLog;
+import io.kiln.microvm.files.FileTrees;
 import io.kiln.microvm.process.ChildProcesses;
 import io.kiln.microvm.vm.MicroVm;
 import io.kiln.microvm.vm.VmExit;
@@ -9,13 +10,10 @@ import io.kiln.microvm.vm.VmState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * A host-mode agent process seen as a {@link MicroVm}: the channel is its stdin/stdout, its
@@ -38,7 +36,7 @@ final class AgentProcessVm implements MicroVm {
             if (state != VmState.DESTROYED) {
                 state = VmState.STOPPED;
             }
-            deleteWorkDir();
+            FileTrees.deleteQuietly(workDir); // under the invoker's work root either way
             exit.complete(new VmExit(state == VmState.DESTROYED ? VmExit.Reason.DESTROYED
                     : VmExit.Reason.GUEST_SHUTDOWN, "agent process exited with " + process.exitValue()));
         });
@@ -108,13 +106,5 @@ final class AgentProcessVm implements MicroVm {
     @Override
     public OutputStream toGuest() {
         return process.getOutputStream();
-    }
-
-    private void deleteWorkDir() {
-        try (Stream<Path> paths = Files.walk(workDir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // Best effort: the directory is under the invoker's work root, swept at start.
-        }
     }
 }

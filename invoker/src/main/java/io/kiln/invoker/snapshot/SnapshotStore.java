@@ -6,13 +6,13 @@ import io.kiln.invoker.instance.Instance;
 import io.kiln.invoker.instance.InstanceLauncher;
 import io.kiln.invoker.instance.LogSink;
 import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.microvm.files.FileTrees;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -150,13 +150,8 @@ public final class SnapshotStore {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not delete " + dir + ": " + e.getMessage());
+        if (!FileTrees.deleteQuietly(dir)) {
+            LOG.log(System.Logger.Level.WARNING, "could not delete all of " + dir);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.kiln.microvm.bench;
 
 import io.kiln.agent.testing.Fixtures;
+import io.kiln.microvm.files.FileTrees;
 import io.kiln.microvm.image.GuestImage;
 import io.kiln.microvm.probe.KvmProbe;
 import io.kiln.microvm.qemu.Accelerator;
@@ -49,9 +50,7 @@ public final class GuestPathBench {
             run(accel, boots, restores, calls, image, config, work);
         } finally {
             // Snapshots are hundreds of MiB each.
-            try (var paths = Files.walk(work)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            FileTrees.deleteQuietly(work);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.kiln.microvm.qemu;
 
 import io.kiln.microvm.console.ConsoleLog;
+import io.kiln.microvm.files.FileTrees;
 import io.kiln.microvm.process.ChildProcesses;
 import io.kiln.microvm.qemu.qmp.QmpClient;
 import io.kiln.microvm.qemu.qmp.QmpEvent;
@@ -29,7 +30,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -117,7 +117,7 @@ public final class QemuGuest implements MicroVm {
             try {
                 SparseFiles.copy(snapshot.memory(), copy);
             } catch (IOException e) {
-                deleteRecursively(workDir);
+                FileTrees.deleteQuietly(workDir);
                 throw new QemuException("copying snapshot memory " + snapshot.memory() + " failed: " + e.getMessage(), e);
             }
             ram = new GuestRam.SharedFile(copy);
@@ -155,7 +155,7 @@ public final class QemuGuest implements MicroVm {
             if (guest != null) {
                 guest.destroy();
             } else {
-                deleteRecursively(workDir);
+                FileTrees.deleteQuietly(workDir);
             }
             String what = from == null ? "booting " + config.image().id() : "restoring " + from.directory();
             throw new QemuException(what + " failed: " + e.getMessage() + output, e);
@@ -513,7 +513,7 @@ public final class QemuGuest implements MicroVm {
                 // Closing a socket whose peer is dead; nothing to recover.
             }
         }
-        deleteRecursively(workDir);
+        FileTrees.deleteQuietly(workDir);
         if (!process.isAlive()) {
             markDestroyed();
         }
@@ -551,7 +551,7 @@ public final class QemuGuest implements MicroVm {
         try (Stream<Path> dirs = Files.list(root)) {
             dirs.filter(d -> d.getFileName().toString().startsWith(WORK_DIR_PREFIX))
                     .filter(d -> ownerIsGone(d.resolve(OWNER_FILE)))
-                    .forEach(QemuGuest::deleteRecursively);
+                    .forEach(FileTrees::deleteQuietly);
         } catch (IOException ignored) {
             // Nothing to sweep.
         }
@@ -569,14 +569,6 @@ public final class QemuGuest implements MicroVm {
     /** QEMU runs exec: URIs through /bin/sh; our paths are ours, but quote them all the same. */
     private static String shellPath(Path path) {
         return "'" + path.toString().replace("'", "'\\''") + "'";
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // Already gone.
-        }
     }
 
     private static void sleepMillis(long millis) {

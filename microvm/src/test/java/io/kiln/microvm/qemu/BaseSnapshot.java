@@ -1,5 +1,6 @@
 package io.kiln.microvm.qemu;
 
+import io.kiln.microvm.files.FileTrees;
 import io.kiln.microvm.image.GuestImage;
 
 import java.io.IOException;
@@ -27,7 +28,7 @@ final class BaseSnapshot {
         if (directory == null) {
             try {
                 Path root = Files.createTempDirectory("kiln-base-snapshot-");
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root)));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> FileTrees.deleteQuietly(root)));
                 Path dir = root.resolve("base");
                 long start = System.nanoTime();
                 QemuVmConfig config = new QemuVmConfig(GuestImage.locate(), Accelerator.TCG, MEMORY_MIB, 1, "");
@@ -44,13 +45,5 @@ final class BaseSnapshot {
             }
         }
         return directory;
-    }
-
-    private static void deleteTree(Path root) {
-        try (var paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // Best effort at JVM exit.
-        }
     }
 }
