@@ -369,8 +369,7 @@ public final class CallDispatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             synchronized (lock) {
                 slot.inFlight--;
-                pool.unreserve(mib);
-                decrementLive(key);
+                giveBack(key, mib);
                 pump();
             }
             String output = e instanceof StartFailure f ? f.output() : "";
@@ -467,23 +466,34 @@ public final class CallDispatcher implements AutoCloseable {
         boolean destroy;
         synchronized (lock) {
             slot.inFlight--;
-            boolean current = !slot.deleted && p.key().equals(slot.key) && !closed;
-            if (reusable && current) {
-                destroy = !idle(slot, p);
-            } else {
-                pool.unreserve(p.memoryMib());
-                decrementLive(p.key());
-                destroy = true;
-            }
+            destroy = !keep(slot, p, reusable);
             if (slot.deleted && slot.inFlight == 0 && slots.get(slot.name) == slot) {
                 slots.remove(slot.name);
             }
             pump();
         }
         if (destroy) {
-            destroyLater(p, reusable ? "keep-alive is zero" : "not reusable after its call");
-            retireIfUnused(p.key());
+            drop(p, reusable ? "keep-alive is zero" : "not reusable after its call");
         }
+    }
+
+    /**
+     * Under the lock: a ready instance goes idle if {@code reusable} and its version is still
+     * current; otherwise its memory and count are given back. False if it must be destroyed.
+     */
+    private boolean keep(Slot slot, PooledInstance p, boolean reusable) {
+        boolean current = !slot.deleted && p.key().equals(slot.key) && !closed;
+        if (reusable && current) {
+            return idle(slot, p);
+        }
+        giveBack(p.key(), p.memoryMib());
+        return false;
+    }
+
+    /** Under the lock: an instance that is gone, or never came, no longer holds memory or counts. */
+    private void giveBack(PoolKey key, int mib) {
+        pool.unreserve(mib);
+        decrementLive(key);
     }
 
     /** Puts a reserved instance idle; false if it must be destroyed instead (zero keep-alive). */
@@ -521,8 +531,7 @@ public final class CallDispatcher implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "starting a minimum instance of " + key + " failed, retrying in "
                     + MIN_RETRY.toSeconds() + " s: " + e.getMessage());
             synchronized (lock) {
-                pool.unreserve(mib);
-                decrementLive(key);
+                giveBack(key, mib);
                 slot.minRetryAfterNanos = System.nanoTime() + MIN_RETRY.toNanos();
                 timer.schedule(this::pumpLocked, MIN_RETRY.toNanos(), TimeUnit.NANOSECONDS);
                 pump();
@@ -535,19 +544,11 @@ public final class CallDispatcher implements AutoCloseable {
         PooledInstance p = watch(new PooledInstance(key, instance, mib));
         boolean destroy;
         synchronized (lock) {
-            boolean current = !slot.deleted && key.equals(slot.key) && !closed;
-            if (current) {
-                destroy = !idle(slot, p);
-            } else {
-                pool.unreserve(mib);
-                decrementLive(key);
-                destroy = true;
-            }
+            destroy = !keep(slot, p, true);
             pump();
         }
         if (destroy) {
-            destroyLater(p, "warmed for a version no longer current");
-            retireIfUnused(key);
+            drop(p, "warmed for a version no longer current");
         }
     }
 
@@ -592,8 +593,7 @@ public final class CallDispatcher implements AutoCloseable {
             decrementLive(p.key());
             pump();
         }
-        destroyLater(p, "evicted from the warm pool (memory or keep-alive)");
-        retireIfUnused(p.key());
+        drop(p, "evicted from the warm pool (memory or keep-alive)");
     }
 
     private void destroyAll(List<PooledInstance> instances, String why) {
@@ -604,6 +604,12 @@ public final class CallDispatcher implements AutoCloseable {
 
     private void destroyLater(PooledInstance p, String why) {
         vmThreads.execute(() -> p.instance().destroy(why));
+    }
+
+    /** Outside the lock: destroys an instance the pool has let go of; its old version may retire. */
+    private void drop(PooledInstance p, String why) {
+        destroyLater(p, why);
+        retireIfUnused(p.key());
     }
 
     private void retireIfUnused(PoolKey key) {
