@@ -316,9 +316,23 @@ class ProcessEngineInvokerTest {
         assertEquals("calls=1", text(join(shortCall)), "finished within the drain");
         assertEquals(CallException.Codes.CRASHED, failure(longCall).code(), "cut off after the drain");
         assertEquals(CallException.Codes.SHUTTING_DOWN, failure(start(invoker, "drain", "count")).code());
-        Await.until(SETTLE, List.of(), () -> ProcessHandle.current().descendants()
+        Await.until(SETTLE, List.of(), this::agentProcesses, "agent processes after shutdown");
+    }
+
+    @Test
+    void aZeroKeepAliveLeavesNoInstanceBehindNotEvenTheDeploysOwn() throws IOException {
+        open(config(1024));
+        deploy("once", probe(256).withKeepAlive(Duration.ZERO));
+        Await.until(SETTLE, List.of(), this::agentProcesses, "agent processes after the deploy");
+        assertEquals("calls=1", text(call(invoker, "once", "count")));
+        Await.until(SETTLE, List.of(), this::agentProcesses, "agent processes after the call");
+        assertEquals(0, invoker.poolState().liveInstances());
+    }
+
+    private List<Long> agentProcesses() {
+        return ProcessHandle.current().descendants()
                 .filter(p -> p.info().commandLine().map(c -> c.contains("kiln-agent.jar")).orElse(false))
-                .map(ProcessHandle::pid).toList(), "agent processes after shutdown");
+                .map(ProcessHandle::pid).toList();
     }
 
     @Test

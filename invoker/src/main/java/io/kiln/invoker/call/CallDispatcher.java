@@ -181,6 +181,7 @@ public final class CallDispatcher implements AutoCloseable {
     public void activate(FunctionTemplate template, LogSink logs, Instance warm) {
         List<PooledInstance> stale;
         PoolKey old;
+        boolean warmKept = false;
         synchronized (lock) {
             Slot slot = slots.computeIfAbsent(template.version().name(), Slot::new);
             old = slot.key;
@@ -197,13 +198,13 @@ public final class CallDispatcher implements AutoCloseable {
                 int mib = template.version().config().memoryMib();
                 if (pool.reserve(mib)) {
                     incrementLive(slot.key);
-                    PooledInstance p = watch(new PooledInstance(slot.key, warm, mib));
-                    idle(slot, p);
-                } else {
-                    warm.destroy("no memory left in the pool's budget for it");
+                    warmKept = idle(slot, watch(new PooledInstance(slot.key, warm, mib)));
                 }
             }
             pump();
+        }
+        if (warm != null && !warmKept) {
+            warm.destroy("no room for it in the pool (memory budget, or zero keep-alive)");
         }
         destroyAll(stale, "version replaced");
         retireIfUnused(old);
