@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Bodies;
 import io.kiln.gateway.http.Json;
+import io.kiln.gateway.http.LingeringClose;
 import io.kiln.gateway.http.Replies;
 import io.kiln.gateway.http.UploadStream;
 import io.kiln.invoker.Invoker;
@@ -90,10 +91,7 @@ public final class FunctionsApi {
             if (!upload.ended()) {
                 // The invoker stopped reading early (a refused jar): the connection is done for.
                 // A streamed (NDJSON) deploy has sent its head already; the close still ends it.
-                if (!response.headWritten()) {
-                    response.putHeader("Connection", "close");
-                }
-                ctx.addEndHandler(v -> request.connection().close());
+                LingeringClose.afterResponse(ctx);
             }
             if (ar.succeeded()) {
                 FunctionVersion v = ar.result();

@@ -43,15 +43,12 @@ public final class Replies {
     }
 
     /**
-     * {@link #error}, then closes the connection: for answers given before the request's body
-     * was read (413 and the like), which leave the connection unable to carry another request.
+     * {@link #error}, then closes the connection the lingering way ({@link LingeringClose}): for
+     * answers given before the request's body was read (413 and the like), which leave the
+     * connection unable to carry another request.
      */
     public static void errorAndClose(RoutingContext ctx, ApiError e, long callId) {
-        HttpServerResponse r = ctx.response();
-        if (!r.headWritten()) {
-            r.putHeader("Connection", "close");
-            ctx.addEndHandler(v -> ctx.request().connection().close());
-        }
+        LingeringClose.afterResponse(ctx);
         error(ctx, e, callId);
     }
 
