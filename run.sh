@@ -18,10 +18,12 @@ for a in "$@"; do
     fi
 done
 
-guest=$(scripts/prepare.sh)
-export KILN_GUEST_DIR="$guest"
+. scripts/lib.sh
+kiln_prepare
+start=$SECONDS
 echo "[run] building Kiln and the examples" >&2
-mvn -B -q -ntp -DskipTests package
+mvn -B -q -ntp -DskipTests package >&2
+echo "[run] built in $((SECONDS - start)) s" >&2
 
 data=${KILN_DATA:-$HOME/.local/share/kiln}
 url=http://127.0.0.1:8080
@@ -38,16 +40,20 @@ gateway=$!
 trap 'kill -TERM "$gateway" 2>/dev/null || true; wait "$gateway" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
-for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then
-        break
-    fi
+echo "[run] starting the gateway on $url (data: $data)" >&2
+start=$SECONDS
+until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
     if ! kill -0 "$gateway" 2>/dev/null; then
         echo "[run] the gateway exited; see its output above" >&2
         exit 1
     fi
+    if (( SECONDS - start >= 120 )); then
+        echo "[run] the gateway did not answer on $url/healthz within 120 s; see its output above" >&2
+        exit 1
+    fi
     sleep 0.2
 done
+echo "[run] the gateway answers after $((SECONDS - start)) s" >&2
 token=$(cat "$data/token")
 auth="Authorization: Bearer $token"
 
@@ -69,7 +75,8 @@ PY
         echo "[run] $name is up to date (version $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["version"])' "$current"))" >&2
         continue
     fi
-    echo "[run] deploying $name ($handler from $jar)" >&2
+    echo "[run] deploying $name ($handler from $jar; the first deploy also boots the base snapshot)" >&2
+    start=$SECONDS
     if ! out=$(curl -sS -X PUT -H "$auth" -H 'Content-Type: application/java-archive' \
             --data-binary "@$jar" -w '\n%{http_code}' "$url/v1/functions/$name?handler=$handler"); then
         echo "[run] deploying $name failed: $out" >&2
@@ -80,6 +87,7 @@ PY
         echo "[run] deploying $name failed (HTTP $code): ${out%$'\n'*}" >&2
         exit 1
     fi
+    echo "[run] deployed $name in $((SECONDS - start)) s" >&2
 done <<< "$deploys"
 
 cat <<EOF_MSG

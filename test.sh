@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-guest=$(scripts/prepare.sh)
-export KILN_GUEST_DIR="$guest"
-echo "[test] guest image: $guest"
+. scripts/lib.sh
+kiln_prepare
+echo "[test] guest image: $KILN_GUEST_DIR"
 
 status=0
-mvn -B -ntp verify -Dkiln.guest.dir="$guest" || status=$?
+mvn -B -ntp verify -Dkiln.guest.dir="$KILN_GUEST_DIR" || status=$?
 scripts/test-summary.sh
 exit "$status"

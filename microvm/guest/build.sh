@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Builds the Kiln guest image (vmlinux + initramfs.cpio) if its cache is stale.
 #
-#   microvm/guest/build.sh [AGENT_JAR]
+#   microvm/guest/build.sh [--dir-file FILE] [AGENT_JAR]
 #
 # The image lives in $KILN_CACHE/guest/<hash>/ (default ~/.cache/kiln), where <hash> covers
 # every input: the kernel config fragment, the linux-source package version, the compiler,
 # these scripts, the agent jar, the JDK, busybox and the host libraries copied into the
 # image. The kernel and the initramfs are cached separately, so a new agent jar rebuilds
 # the initramfs (seconds) but not the kernel (minutes). $KILN_CACHE/guest/current points
-# at the newest image. Progress goes to stderr; the image directory is printed on stdout.
+# at the newest image. Everything it prints (its progress, the compiler's) goes to stderr;
+# with --dir-file FILE it writes the image directory into FILE, for the script that asked.
 set -euo pipefail
+exec 1>&2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
+dir_file=
+if [ "${1:-}" = --dir-file ]; then
+  dir_file=${2:?usage: build.sh [--dir-file FILE] [AGENT_JAR]}
+  shift 2
+fi
 repo=$(cd "$here/../.." && pwd)
 agent=${1:-$repo/function-runtime/agent/target/kiln-agent.jar}
 [ -f "$agent" ] || die "agent jar $agent not found: run 'mvn -B package -DskipTests' first"
@@ -106,4 +113,6 @@ for kind in guest kernel initramfs; do
       [ "$old" = "$guest_dir" ] || rm -rf "$old"
     done
 done
-echo "$guest_dir"
+if [ -n "$dir_file" ]; then
+  printf '%s\n' "$guest_dir" >"$dir_file"
+fi

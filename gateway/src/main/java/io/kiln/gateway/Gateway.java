@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * The platform's front door: a Vert.x HTTP server with the management API, the HTTP and async
@@ -65,7 +66,8 @@ public final class Gateway implements AutoCloseable {
     private volatile boolean draining;
     private HttpServer server;
 
-    private Gateway(GatewayConfig config, TokenFile token, PrometheusMeterRegistry registry, Invoker invoker) {
+    private Gateway(GatewayConfig config, TokenFile token, PrometheusMeterRegistry registry, Invoker invoker,
+                    LongSupplier nanoClock) {
         this.config = config;
         this.token = token;
         this.registry = registry;
@@ -75,7 +77,7 @@ public final class Gateway implements AutoCloseable {
         // allowed to run long without the blocked-thread checker's warnings.
         this.workers = vertx.createSharedWorkerExecutor("kiln-deploy", 4, 30, TimeUnit.MINUTES);
         this.auth = new BearerAuth(token.token());
-        this.rates = new RateLimiter(config.rateLimit(), config.rateBurst());
+        this.rates = new RateLimiter(config.rateLimit(), config.rateBurst(), nanoClock);
         this.callbacks = new Callbacks(vertx);
         this.records = new CallRecords(Duration.ofHours(1), callbacks::send);
         this.triggers = new Triggers(vertx, invoker, auth, rates, records, config.maxBodyBytes(),
@@ -92,12 +94,20 @@ public final class Gateway implements AutoCloseable {
      * Returns once the server accepts connections.
      */
     public static Gateway start(GatewayConfig config) throws IOException {
+        return start(config, System::nanoTime);
+    }
+
+    /**
+     * {@link #start(GatewayConfig)} with the clock the rate limits are measured by, in
+     * nanoseconds: tests pass one they move by hand, so no limit depends on how fast they run.
+     */
+    public static Gateway start(GatewayConfig config, LongSupplier nanoClock) throws IOException {
         TokenFile token = TokenFile.loadOrCreate(config.dataDir());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Invoker invoker = Invoker.start(config.invoker(), registry);
         Gateway g;
         try {
-            g = new Gateway(config, token, registry, invoker);
+            g = new Gateway(config, token, registry, invoker, nanoClock);
         } catch (RuntimeException e) {
             invoker.close();
             throw e;

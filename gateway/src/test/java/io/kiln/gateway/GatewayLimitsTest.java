@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 
 import static org.hamcrest.Matchers.equalTo;
@@ -39,9 +40,12 @@ class GatewayLimitsTest {
         return s;
     }
 
-    /** One call a second per function, at most two at once. */
+    /** The rated server's clock: it moves only when a test moves it. */
+    private static final AtomicLong RATE_CLOCK = new AtomicLong(1_000_000_000L);
+
+    /** One call a second per function, at most two at once, by {@link #RATE_CLOCK}. */
     private static TestServer rated() {
-        TestServer s = TestServer.process("rated", c -> c.withRateLimit(1, 2));
+        TestServer s = TestServer.process("rated", c -> c.withRateLimit(1, 2), RATE_CLOCK::get);
         s.ensure("upper", "com.example.Upper", "public=true");
         return s;
     }
@@ -118,7 +122,7 @@ class GatewayLimitsTest {
     @Test
     void overTheRateLimitIs429WithRetryAfter() throws Exception {
         TestServer s = rated();
-        Thread.sleep(2100); // a full bucket
+        RATE_CLOCK.addAndGet(TimeUnit.SECONDS.toNanos(3)); // a full bucket, whatever ran before
         s.anonymous().body("a").post("/function/upper").then().statusCode(200);
         s.anonymous().body("b").post("/function/upper").then().statusCode(200);
         Response third = s.anonymous().body("c").post("/function/upper");
@@ -127,7 +131,9 @@ class GatewayLimitsTest {
         assertEquals("1", third.header("Retry-After"));
         s.given().body("d").post("/async-function/upper").then().statusCode(429)
                 .body("error.code", equalTo("rate_limited"));
-        Thread.sleep(1100); // one token back at 1 a second
+        RATE_CLOCK.addAndGet(TimeUnit.MILLISECONDS.toNanos(999));
+        s.anonymous().body("e").post("/function/upper").then().statusCode(429); // not quite a token yet
+        RATE_CLOCK.addAndGet(TimeUnit.MILLISECONDS.toNanos(1)); // one token back at 1 a second
         s.anonymous().body("e").post("/function/upper").then().statusCode(200).body(equalTo("E"));
     }
 

@@ -39,7 +39,13 @@ class GatewayShutdownTest {
                 Thread.sleep(10);
             }
             CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> g.shutdown(Duration.ofSeconds(20)));
-            Thread.sleep(200);
+            // Draining once /healthz says so (503), however long the shutdown took to begin.
+            HttpRequest health = HttpRequest.newBuilder(URI.create(g.url() + "/healthz")).build();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (client.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() != 503) {
+                assertTrue(System.nanoTime() < deadline, "the gateway never started draining");
+                Thread.sleep(10);
+            }
             HttpResponse<String> refused = client.send(HttpRequest.newBuilder(URI.create(g.url() + "/function/sleeper"))
                     .header("Authorization", auth).POST(HttpRequest.BodyPublishers.ofString("sleep 1")).build(),
                     HttpResponse.BodyHandlers.ofString());

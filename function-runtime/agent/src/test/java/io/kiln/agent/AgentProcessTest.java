@@ -132,7 +132,7 @@ class AgentProcessTest {
             assertEquals("slept 1", text(expect(a.invoke(2, "sleep 1"), ResultFrame.class, 2)));
 
             // Code that ignores the interrupt keeps the instance busy until it returns.
-            expect(a.invoke(3, "{\"timeoutMs\":200}", "spin 1500".getBytes(StandardCharsets.UTF_8)),
+            expect(a.invoke(3, "{\"timeoutMs\":200}", "spin 4000".getBytes(StandardCharsets.UTF_8)),
                     ErrorFrame.class, 3);
             ErrorFrame busy = expect(a.invoke(4, "sleep 1"), ErrorFrame.class, 4);
             assertEquals("busy", meta(busy).get("code").asText());

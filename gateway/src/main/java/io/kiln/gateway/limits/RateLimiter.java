@@ -26,11 +26,8 @@ public final class RateLimiter {
         }
     }
 
-    public RateLimiter(double ratePerSecond, int burst) {
-        this(ratePerSecond, burst, System::nanoTime);
-    }
-
-    RateLimiter(double ratePerSecond, int burst, LongSupplier clock) {
+    /** {@code clock} gives the time in nanoseconds, as {@link System#nanoTime} does. */
+    public RateLimiter(double ratePerSecond, int burst, LongSupplier clock) {
         this.perNano = ratePerSecond / 1e9;
         this.burst = burst;
         this.clock = clock;

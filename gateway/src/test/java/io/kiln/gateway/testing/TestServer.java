@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -56,20 +57,22 @@ public final class TestServer {
 
     private final String name;
     private final GatewayConfig config;
+    private final LongSupplier nanoClock;
     private volatile Gateway gateway;
     private final Set<String> deployed = ConcurrentHashMap.newKeySet();
 
-    private TestServer(String name, GatewayConfig config) {
+    private TestServer(String name, GatewayConfig config, LongSupplier nanoClock) {
         this.name = name;
         this.config = config;
-        this.gateway = start(config);
+        this.nanoClock = nanoClock;
+        this.gateway = start(config, nanoClock);
         ALL.add(this);
     }
 
-    private static Gateway start(GatewayConfig config) {
+    private static Gateway start(GatewayConfig config, LongSupplier nanoClock) {
         long t = System.nanoTime();
         try {
-            Gateway g = Gateway.start(config);
+            Gateway g = Gateway.start(config, nanoClock);
             System.out.println("[test] gateway on " + g.url() + ", engine " + g.invoker().engine().engine().name()
                     + ", data " + config.dataDir() + " (" + (System.nanoTime() - t) / 1_000_000 + " ms to start)");
             return g;
@@ -82,17 +85,24 @@ public final class TestServer {
     public static synchronized TestServer vm() {
         if (vm == null) {
             GatewayConfig c = GatewayConfig.defaults(freshDir("vm")).withListen("127.0.0.1", 0);
-            vm = new TestServer("vm", c.withInvoker(c.invoker().withEngine("auto").withMemoryBudgetMib(BUDGET_MIB)));
+            vm = new TestServer("vm", c.withInvoker(c.invoker().withEngine("auto").withMemoryBudgetMib(BUDGET_MIB)),
+                    System::nanoTime);
         }
         return vm;
     }
 
     /** A shared process-engine server, made once per {@code name} with {@code tweak} applied to its config. */
-    public static synchronized TestServer process(String name, UnaryOperator<GatewayConfig> tweak) {
+    public static TestServer process(String name, UnaryOperator<GatewayConfig> tweak) {
+        return process(name, tweak, System::nanoTime);
+    }
+
+    /** {@link #process(String, UnaryOperator)} whose rate limits go by {@code nanoClock}. */
+    public static synchronized TestServer process(String name, UnaryOperator<GatewayConfig> tweak,
+                                                  LongSupplier nanoClock) {
         return PROCESS.computeIfAbsent(name, n -> {
             GatewayConfig c = GatewayConfig.defaults(freshDir("process-" + n)).withListen("127.0.0.1", 0);
             c = c.withInvoker(c.invoker().withEngine("process").withMemoryBudgetMib(2048));
-            return new TestServer("process-" + n, tweak.apply(c));
+            return new TestServer("process-" + n, tweak.apply(c), nanoClock);
         });
     }
 
@@ -126,7 +136,7 @@ public final class TestServer {
      */
     public synchronized void restart() {
         gateway.shutdown(Duration.ofSeconds(10));
-        gateway = start(config);
+        gateway = start(config, nanoClock);
     }
 
     public Gateway gateway() {

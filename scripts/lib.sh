@@ -1,0 +1,23 @@
+# What ./run.sh and ./test.sh share. Sourced, never executed.
+#
+# Values pass between scripts in files, never on stdout: apt-get, Maven and the kernel build
+# all write to stdout, and a value read from a pipe they share is whatever they said (the
+# first run on a new machine once handed the gateway apt's transcript as a path).
+
+# kiln_prepare: installs what is missing, builds the agent jar and the guest image if stale,
+# and exports KILN_GUEST_DIR, the image this run uses. Everything it prints goes to stderr.
+kiln_prepare() {
+  local dir_file rc=0
+  dir_file=$(mktemp "${TMPDIR:-/tmp}/kiln-guest-dir.XXXXXX")
+  scripts/prepare.sh "$dir_file" || rc=$?
+  if [ "$rc" = 0 ]; then
+    KILN_GUEST_DIR=$(<"$dir_file")
+  fi
+  rm -f "$dir_file"
+  [ "$rc" = 0 ] || return "$rc"
+  if [ ! -f "$KILN_GUEST_DIR/manifest.json" ]; then
+    echo "[prepare] the guest image build named '$KILN_GUEST_DIR', which holds no image: run microvm/guest/build.sh and read its errors" >&2
+    return 1
+  fi
+  export KILN_GUEST_DIR
+}
