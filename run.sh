@@ -62,6 +62,7 @@ deploys=$(for readme in examples/*/README.md; do
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$readme" | grep -E '^\s*kiln deploy ' || true
 done)
 
+echo "[run] deploying the examples (the first deploy on a new guest image also boots the runtime for the base snapshot: about 10 s under TCG)" >&2
 while read -r _ _ name _ jar _ handler _; do
     [[ -n "${name:-}" ]] || continue
     sha=$(sha256sum "$jar" | cut -d' ' -f1)
@@ -75,7 +76,7 @@ PY
         echo "[run] $name is up to date (version $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["version"])' "$current"))" >&2
         continue
     fi
-    echo "[run] deploying $name ($handler from $jar; the first deploy also boots the base snapshot)" >&2
+    echo "[run] deploying $name ($handler from $jar)" >&2
     start=$SECONDS
     if ! out=$(curl -sS -X PUT -H "$auth" -H 'Content-Type: application/java-archive' \
             --data-binary "@$jar" -w '\n%{http_code}' "$url/v1/functions/$name?handler=$handler"); then

@@ -5,7 +5,7 @@
 #
 #   bench/invoker.sh [--engine auto|process|...] [--seconds N] [--cold N]
 #
-# Needs the guest image (./run.sh or scripts/prepare.sh builds it). Takes about 3 minutes
+# Needs the guest image (./run.sh or ./test.sh builds it). Takes about 3 minutes
 # under TCG on 2 cores.
 set -euo pipefail
 exec "$(dirname "$0")/run-harness.sh" invoker io.kiln.invoker.bench.InvokerBench "$@"
