@@ -6,9 +6,12 @@ cd "$(dirname "$0")"
 
 . scripts/lib.sh
 kiln_prepare
-echo "[test] guest image: $KILN_GUEST_DIR"
+echo "[test] guest image: $KILN_GUEST_DIR" >&2
 
+start=$SECONDS
+echo "[test] building and running every test (about 10 minutes on 2 cores under TCG)" >&2
 status=0
 mvn -B -ntp verify -Dkiln.guest.dir="$KILN_GUEST_DIR" || status=$?
+echo "[test] Maven's build and tests took $((SECONDS - start)) s" >&2
 scripts/test-summary.sh
 exit "$status"
