@@ -71,7 +71,7 @@ class GatewayAsyncTest {
         assertEquals(id, r.header("X-Kiln-Call-Id"));
 
         JsonPath done = await("/v1/calls/" + id);
-        assertEquals("succeeded", done.getString("state"));
+        assertEquals("succeeded", done.getString("state"), done::prettify);
         assertEquals(id, done.getString("callId"));
         assertEquals("greeter", done.getString("function"));
         assertEquals(200, done.getInt("result.status"));
