@@ -21,7 +21,7 @@ class LambdaCompatIT {
         try (AgentProcess a = loaded("com.example.lambdacompat.Greeting", "lambda")) {
             ResultFrame r = expect(a.invoke(7, "{\"name\":\"Ada\",\"extra\":[1,2]}"),
                     ResultFrame.class, 7);
-            assertEquals("{\"greeting\":\"Hello, Ada!\",\"function\":\"fn\",\"requestId\":\"7\"}",
+            assertEquals("{\"greeting\":\"Hello, Ada!\",\"function\":\"fn\",\"requestId\":\"0000000000000007\"}",
                     text(r));
             assertEquals("application/json", meta(r).get("contentType").asText());
             assertEquals("greeting Ada\n", a.log(7, "log"));

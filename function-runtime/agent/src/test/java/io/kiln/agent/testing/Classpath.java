@@ -22,9 +22,9 @@ public final class Classpath {
     }
 
     /**
-     * Exactly what the agent jar holds: the agent, the API, the protocol and Jackson with its
-     * java.time module. No test classes, no JUnit, no Lambda core: the spawned agent sees what
-     * it sees in production.
+     * Exactly what the agent jar holds: the agent, the API, the protocol, Jackson with its
+     * java.time module and AWS's Lambda event serialization. No test classes, no JUnit, no
+     * Lambda core or events: the spawned agent sees what it sees in production.
      */
     public static String agent() {
         Set<String> entries = new LinkedHashSet<>();
@@ -32,7 +32,8 @@ public final class Classpath {
                 io.kiln.protocol.Frame.class, com.fasterxml.jackson.databind.ObjectMapper.class,
                 com.fasterxml.jackson.core.JsonFactory.class,
                 com.fasterxml.jackson.annotation.JsonProperty.class,
-                com.fasterxml.jackson.datatype.jsr310.JavaTimeModule.class}) {
+                com.fasterxml.jackson.datatype.jsr310.JavaTimeModule.class,
+                com.amazonaws.services.lambda.runtime.serialization.PojoSerializer.class}) {
             entries.add(of(c).toString());
         }
         return String.join(File.pathSeparator, entries);
