@@ -220,6 +220,10 @@ class LambdaEventsTest {
         try (AgentProcess a = loaded("com.example.events.SqsDump")) {
             ErrorFrame e = expect(a.invoke(7, "{\"Records\":"), ErrorFrame.class, 7);
             assertEquals("bad_input", meta(e).get("code").asText());
+            String message = meta(e).get("message").asText();
+            assertEquals("input does not bind to "
+                    + "com.amazonaws.services.lambda.runtime.events.SQSEvent: ",
+                    message.substring(0, Math.min(message.length(), 78)), message);
         }
     }
 

@@ -78,11 +78,10 @@ public final class InputBinder {
         try {
             return events.read(raw, json);
         } catch (RuntimeException e) {
+            // AWS's serializer wraps its (relocated) Jackson's exceptions in unchecked ones.
             Throwable why = e.getCause() != null ? e.getCause() : e;
-            String message = why instanceof com.fasterxml.jackson.core.JsonProcessingException j
-                    ? j.getOriginalMessage() : String.valueOf(why.getMessage());
             throw new BadInputException("input does not bind to " + raw.getName() + ": "
-                    + message, e);
+                    + why.getMessage(), e);
         }
     }
 }
