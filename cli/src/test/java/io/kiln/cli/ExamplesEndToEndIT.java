@@ -50,7 +50,7 @@ class ExamplesEndToEndIT {
         env = Map.of("KILN_URL", gateway.url, "KILN_DATA", gateway.dataDir.toString(),
                 "HOME", work.resolve("home").toString());
         List<String> deploys = readmeDeploys();
-        assertEquals(7, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
+        assertEquals(9, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
         for (String line : deploys) {
             List<String> args = List.of(line.strip().split("\\s+"));
             KilnProcess r = kiln(null, args.subList(1, args.size()).toArray(String[]::new));
@@ -170,6 +170,19 @@ class ExamplesEndToEndIT {
         assertEquals("lambda-greeting", greeting.get("function").asText());
         assertEquals("HELLO, LAMBDA", ok(kiln(null, "invoke", "lambda-upper", "--data", "hello, lambda")));
         assertTrue(ok(kiln(null, "logs", "lambda-greeting")).contains("greeting Ada"));
+
+        // The README's SQS batch and API Gateway calls.
+        assertEquals("{\"batchItemFailures\":[{\"itemIdentifier\":\"2e1424d4-f796-459a-8184-9c92662be6da\"}]}",
+                ok(kiln(null, "invoke", "lambda-order-queue", "--file", "examples/lambda-compat/events/sqs.json")));
+        KilnProcess curl = KilnProcess.run(work, repo, env, null, "curl", "-s", "-X", "POST",
+                gateway.url + "/function/lambda-orders/orders/7?q=abc", "-H", "Authorization: Bearer " + gateway.token,
+                "-d", "hi");
+        JsonNode order = JSON.readTree(curl.out());
+        assertEquals("7", order.get("order").asText(), curl.toString());
+        assertEquals("POST", order.get("method").asText());
+        assertEquals("abc", order.get("q").asText());
+        assertEquals("hi", order.get("body").asText());
+        assertTrue(order.get("requestId").asText().matches("[0-9a-f]{16}"), curl.toString());
     }
 
     @Test

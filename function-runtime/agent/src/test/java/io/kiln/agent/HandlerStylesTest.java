@@ -16,6 +16,7 @@ import static io.kiln.agent.testing.AgentSession.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every handler style and binding, in-process, with the user jar in its own class loader. */
 class HandlerStylesTest {
@@ -201,10 +202,32 @@ class HandlerStylesTest {
                     .put("version", "2").put("memoryMb", 256)), InitializedFrame.class, 0);
             assertEquals("lambda", meta(init).get("style").asText());
             ResultFrame r = call(a, 99, "{\"name\":\"Lambda\",\"extra\":[1,2]}");
-            assertEquals("{\"greeting\":\"Hello, Lambda\",\"requestId\":\"99\","
+            assertEquals("{\"greeting\":\"Hello, Lambda\",\"requestId\":\"0000000000000063\","
                     + "\"function\":\"hello:2\",\"arn\":\"kiln:function:hello:2\","
                     + "\"memory\":256,\"timeLeft\":true,\"identity\":true}", text(r));
             assertEquals("hello from lambda\n", a.log(99, "log"));
+        }
+    }
+
+    @Test
+    void lambdaContextIsComplete() throws Exception {
+        try (InProcessAgent a = new InProcessAgent()) {
+            a.ready();
+            expect(a.load(Fixtures.functions(), Json.object()
+                    .put("handler", "com.example.lambda.ContextProbe").put("function", "orders")
+                    .put("version", "4").put("memoryMb", 512)), InitializedFrame.class, 0);
+            ResultFrame r = expect(a.invoke(0xabcdef0123L, "{\"timeoutMs\":5000}",
+                    "{}".getBytes(StandardCharsets.UTF_8)), ResultFrame.class, 0xabcdef0123L);
+            com.fasterxml.jackson.databind.JsonNode c = Json.MAPPER.readTree(text(r));
+            long remaining = c.get("remainingTimeInMillis").asLong();
+            assertTrue(remaining > 0 && remaining <= 5000, "remaining " + remaining);
+            ((com.fasterxml.jackson.databind.node.ObjectNode) c).remove("remainingTimeInMillis");
+            assertEquals("{\"requestId\":\"000000abcdef0123\",\"functionName\":\"orders\","
+                    + "\"functionVersion\":\"4\",\"arn\":\"kiln:function:orders:4\","
+                    + "\"memoryLimitInMB\":512,\"logGroupName\":\"/kiln/orders\","
+                    + "\"logStreamName\":\"orders/4\",\"identity\":null,\"clientContext\":null}",
+                    c.toString());
+            assertEquals("probing 000000abcdef0123\n", a.log(0xabcdef0123L, "log"));
         }
     }
 

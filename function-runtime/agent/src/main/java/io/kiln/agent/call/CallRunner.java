@@ -1,9 +1,9 @@
 package io.kiln.agent.call;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.agent.ErrorReport;
 import io.kiln.agent.Json;
+import io.kiln.agent.lambda.HttpEvents;
 import io.kiln.agent.load.LoadedFunction;
 import io.kiln.agent.load.ParamKind;
 import io.kiln.agent.load.ResolvedHandler;
@@ -23,13 +23,15 @@ public final class CallRunner {
 
     private final LoadedFunction function;
     private final LogRouter logs;
-    private final InputBinder binder = new InputBinder(Json.MAPPER);
-    private final OutputMapper mapper = new OutputMapper(Json.MAPPER);
+    private final InputBinder binder;
+    private final OutputMapper mapper;
     private final int maxResult;
 
     /** @param maxResult the RESULT body cap, so an oversized output fails cleanly */
     public CallRunner(LoadedFunction function, LogRouter logs, int maxResult) {
         this.function = function;
+        this.binder = new InputBinder(Json.MAPPER, function.events());
+        this.mapper = new OutputMapper(Json.MAPPER, function.events());
         this.logs = logs;
         this.maxResult = maxResult;
     }
@@ -50,7 +52,8 @@ public final class CallRunner {
                 case INPUT -> {
                     try {
                         args[i] = binder.bind(h.inputType(), h.lambdaSemantics(), meta,
-                                invoke.body());
+                                invoke.body(), new HttpEvents.CallInfo(ctx.requestId(),
+                                        ctx.functionName(), ctx.startTime()));
                     } catch (BadInputException e) {
                         return ErrorReport.of(callId, "bad_input", e.getMessage());
                     }
@@ -75,10 +78,10 @@ public final class CallRunner {
         OutputMapper.Output output;
         try {
             output = out != null ? OutputMapper.stream(out.toByteArray())
-                    : mapper.map(value, h.outputType(), h.lambdaSemantics());
-        } catch (JsonProcessingException e) {
-            return ErrorReport.of(callId, "bad_output", "the result cannot be written as JSON: "
-                    + e.getOriginalMessage());
+                    : mapper.map(value, h.outputType(), h.lambdaSemantics(),
+                    meta.hasNonNull("http"));
+        } catch (OutputMapper.BadOutputException e) {
+            return ErrorReport.of(callId, "bad_output", e.getMessage());
         }
         if (output.body().length > maxResult) {
             return ErrorReport.of(callId, "result_too_large", "the result is "

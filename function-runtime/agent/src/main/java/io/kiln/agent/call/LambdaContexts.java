@@ -14,6 +14,12 @@ import java.nio.charset.StandardCharsets;
  * function's copy of it may be any version. Methods are answered by name; methods this class
  * does not know (added in later versions) use their default body if they have one, else return
  * null / 0 / false.
+ *
+ * <p>The values (docs/API.md, "Lambda handlers"): the request id is the call id as the platform
+ * shows it; the log group is {@code /kiln/<function>} and the log stream
+ * {@code <function>/<version>}, the place {@code kiln logs <function>} reads; the ARN is
+ * {@code kiln:function:<function>:<version>}; the remaining time counts down to the call's
+ * deadline on the monotonic clock; identity and client context are null.
  */
 public final class LambdaContexts {
 
@@ -26,7 +32,7 @@ public final class LambdaContexts {
         Object logger = types.logger() == null ? null : logger(types, logs);
         ClassLoader loader = types.context().getClassLoader();
         InvocationHandler h = (proxy, method, args) -> switch (method.getName()) {
-            case "getAwsRequestId" -> Long.toUnsignedString(call.callId());
+            case "getAwsRequestId" -> call.requestId();
             case "getLogGroupName" -> "/kiln/" + call.functionName();
             case "getLogStreamName" -> call.functionName() + "/" + call.functionVersion();
             case "getFunctionName" -> call.functionName();

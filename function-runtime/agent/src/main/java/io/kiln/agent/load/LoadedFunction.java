@@ -1,5 +1,7 @@
 package io.kiln.agent.load;
 
+import io.kiln.agent.lambda.EventSerializers;
+
 import java.net.URLClassLoader;
 
 /**
@@ -8,7 +10,8 @@ import java.net.URLClassLoader;
  *
  * @param hooksFrom index into {@code Kiln.registered()} of the first hook this function
  *                  registered (earlier ones belong to whoever ran in this JVM before)
+ * @param events    AWS's serializers for the handler's event types, made during init
  */
 public record LoadedFunction(LoadSpec spec, URLClassLoader loader, ResolvedHandler handler,
-                             int hooksFrom) {
+                             int hooksFrom, EventSerializers events) {
 }

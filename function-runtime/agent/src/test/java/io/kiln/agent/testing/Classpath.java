@@ -22,17 +22,26 @@ public final class Classpath {
     }
 
     /**
-     * Exactly what the agent jar holds: the agent, the API, the protocol and Jackson with its
-     * java.time module. No test classes, no JUnit, no Lambda core: the spawned agent sees what
-     * it sees in production.
+     * Exactly what the agent jar holds: the agent, the API, the protocol, Jackson with its
+     * java.time module and AWS's Lambda event serialization. No test classes, no JUnit, no
+     * Lambda core or events: the spawned agent sees what it sees in production. With
+     * {@code kiln.test.agent.jar} set (the module's *IT tests), the shaded jar itself.
      */
     public static String agent() {
+        String shaded = System.getProperty("kiln.test.agent.jar");
+        if (shaded != null && !shaded.isEmpty()) {
+            if (!java.nio.file.Files.isRegularFile(Path.of(shaded))) {
+                throw new IllegalStateException("kiln.test.agent.jar names no file: " + shaded);
+            }
+            return shaded;
+        }
         Set<String> entries = new LinkedHashSet<>();
         for (Class<?> c : new Class<?>[]{io.kiln.agent.Main.class, io.kiln.function.Handler.class,
                 io.kiln.protocol.Frame.class, com.fasterxml.jackson.databind.ObjectMapper.class,
                 com.fasterxml.jackson.core.JsonFactory.class,
                 com.fasterxml.jackson.annotation.JsonProperty.class,
-                com.fasterxml.jackson.datatype.jsr310.JavaTimeModule.class}) {
+                com.fasterxml.jackson.datatype.jsr310.JavaTimeModule.class,
+                com.amazonaws.services.lambda.runtime.serialization.PojoSerializer.class}) {
             entries.add(of(c).toString());
         }
         return String.join(File.pathSeparator, entries);

@@ -44,6 +44,21 @@ public final class Fixtures {
         });
     }
 
+    /**
+     * The Lambda handlers of AWS event types in {@code fixtures/events}, as a fat jar that
+     * bundles aws-lambda-java-core, aws-lambda-java-events and joda-time like a real Lambda
+     * deployment. Needs those on the test class path (the agent module has them; modules that
+     * only use {@link #functions()} need not).
+     */
+    public static byte[] events() {
+        return JARS.computeIfAbsent("events", k -> {
+            List<Path> lambda = List.of(lambdaCore(),
+                    onClasspath("com.amazonaws.services.lambda.runtime.events.SQSEvent"),
+                    onClasspath("org.joda.time.DateTime"));
+            return jar(compile("events", lambda), lambda, Map.of());
+        });
+    }
+
     /** The Lambda zip layout: the function's classes plus {@code lib/helper.jar}. */
     public static byte[] withLib() {
         return JARS.computeIfAbsent("libjar", k -> {
@@ -66,10 +81,15 @@ public final class Fixtures {
     }
 
     static Path lambdaCore() {
+        return onClasspath("com.amazonaws.services.lambda.runtime.Context");
+    }
+
+    /** The jar of {@code className} on the test class path. */
+    private static Path onClasspath(String className) {
         try {
-            return Classpath.of(Class.forName("com.amazonaws.services.lambda.runtime.Context"));
+            return Classpath.of(Class.forName(className, false, Fixtures.class.getClassLoader()));
         } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("aws-lambda-java-core must be on the test classpath", e);
+            throw new IllegalStateException(className + " must be on the test classpath", e);
         }
     }
 
