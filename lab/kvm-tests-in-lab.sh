@@ -11,7 +11,8 @@ rm -rf microvm/target/surefire-reports
 # C1 only: Maven's own JIT work is a large part of its start-up under TCG.
 export MAVEN_OPTS="-XX:TieredStopAtLevel=1"
 mvn -o -B -ntp -pl microvm -am test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dmaven.main.skip=true -Denforcer.skip=true -Dkiln.test.guestTimeoutSeconds="$timeout"
+  -Dmaven.main.skip=true -Denforcer.skip=true -Dkiln.test.guestTimeoutSeconds="$timeout" \
+  -Dkiln.test.printConsole=true
 rc=$?
 cp microvm/target/surefire-reports/TEST-*.xml "$LAB_RESULTS"/ 2>/dev/null || echo "[in-lab] no Surefire reports" >&2
 exit $rc

@@ -54,6 +54,9 @@ class LinuxBootTest {
             }
             System.out.printf("LinuxBootTest: READY with %d vCPU(s) %.1f s after start%n", vcpus,
                     (System.nanoTime() - started) / 1e9);
+            if (Boolean.getBoolean("kiln.test.printConsole")) {
+                console.lines().forEach(line -> System.out.println("  guest| " + line));
+            }
             ReadyFrame ready = assertInstanceOf(ReadyFrame.class, frame, () -> "first frame " + frame + "; console:\n" + console.text());
             assertTrue(ready.metadata().contains("\"protocol\":1"), ready::metadata);
         }
