@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[lab-tests] %s\n' "$*" >&2; }
 
-tests=LinuxBootTest,TripleFaultGuestTest,BootProtocolGuestTest,ConsoleEchoGuestTest,HostileGuestTest,SnapshotRestoreGuestTest,FailedCreateTest,IoctlsTest,KvmProbeTest
+tests=LinuxBootTest,LinuxSnapshotRestoreTest,TripleFaultGuestTest,BootProtocolGuestTest,ConsoleEchoGuestTest,HostileGuestTest,SnapshotRestoreGuestTest,FailedCreateTest,IoctlsTest,KvmProbeTest
 lab_timeout=900 guest_timeout=300
 while [ $# -gt 0 ]; do
   case "$1" in
