@@ -7,6 +7,10 @@ import java.nio.ByteOrder;
 /**
  * An Intel MultiProcessor Specification 1.4 table in the EBDA, which is how a Linux guest without
  * ACPI finds its CPUs (APIC ids 0..n-1), the ISA bus, the IOAPIC (id n) and the 24 IRQ routes.
+ *
+ * <p>Layout: a 16-byte floating pointer at the start of the EBDA, then the table right after
+ * it: a 44-byte header, one 20-byte processor entry per vCPU, then 8-byte entries (bus, IOAPIC,
+ * 24 I/O interrupt assignments, 2 local interrupt assignments).
  */
 public final class MpTable {
     private static final int APIC_VERSION = 0x14;
@@ -34,9 +38,13 @@ public final class MpTable {
         int ioapicId = vcpus;
         t.put((byte) 2).put((byte) ioapicId).put((byte) IOAPIC_VERSION).put((byte) 1).putInt((int) BootLayout.IOAPIC_ADDR);
         entries++;
+        // ISA IRQ n arrives on IOAPIC pin n as an ordinary interrupt (type INT, conforming
+        // polarity and trigger), IRQ0 included: that is KVM's default routing (GSI n -> pin n).
+        // No ExtINT on an IOAPIC pin: KVM's IOAPIC does not wire the 8259 there, and Linux,
+        // told so by the table, oopses in setup_IO_APIC ("ExtINT not setup in hardware but
+        // reported by MP table"). The 8259 reaches the CPU through LINT0 (below). As Firecracker.
         for (int irq = 0; irq < IOAPIC_PINS; irq++) {
-            int type = irq == 0 ? 3 : 0; // ExtINT for the 8259 cascade on pin 0, INT for the rest
-            t.put((byte) 3).put((byte) type).putShort((short) 0).put((byte) 0).put((byte) irq).put((byte) ioapicId).put((byte) irq);
+            t.put((byte) 3).put((byte) 0).putShort((short) 0).put((byte) 0).put((byte) irq).put((byte) ioapicId).put((byte) irq);
             entries++;
         }
         t.put((byte) 4).put((byte) 3).putShort((short) 0).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0); // ExtINT → LINT0
