@@ -59,8 +59,20 @@ fi
 
 # 1. The kernel package: whatever linux-image-amd64 depends on now, unless KILN_LAB_KERNEL_PKG says.
 t=$(now)
-pkg=${KILN_LAB_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)}
-[ -n "$pkg" ] || fail "apt does not know linux-image-amd64: run apt-get update (or set KILN_LAB_KERNEL_PKG)"
+# A new machine may have no package lists yet: fetch them once, as scripts/setup.sh would.
+apt_update() {
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  say "apt knows no linux-image-amd64 yet: running apt-get update"
+  $sudo apt-get update -q >&2 || fail "apt-get update failed; fix apt, or set KILN_LAB_KERNEL_PKG"
+}
+kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1; }
+pkg=${KILN_LAB_KERNEL_PKG:-$(kernel_pkg)}
+if [ -z "$pkg" ]; then
+  apt_update
+  pkg=$(kernel_pkg)
+fi
+[ -n "$pkg" ] || fail "apt does not know linux-image-amd64 even after apt-get update (set KILN_LAB_KERNEL_PKG)"
 version=$(apt-cache show "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
 [ -n "$version" ] || fail "apt has no version for $pkg: run apt-get update"
 key=$( { echo "$pkg $version"; cat "$here/lab.sh" "$here/init"; } | sha256sum | cut -c1-16)
