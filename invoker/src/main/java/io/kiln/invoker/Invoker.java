@@ -59,7 +59,7 @@ public final class Invoker implements AutoCloseable {
     private final InvokerMetrics metrics;
     private final LogBook logs = new LogBook(2000);
     private final ExecutorService vmThreads;
-    /** The dispatcher's one thread: it owns every instance's state. */
+    /** Runs the dispatcher's messages when a poster has run its share of them. */
     private final ExecutorService dispatcherThread;
     /** Where VMs are destroyed: off the timer, the readers and the dispatcher. */
     private final ExecutorService teardown;

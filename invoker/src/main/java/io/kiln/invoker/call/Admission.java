@@ -17,7 +17,7 @@ import java.util.Map;
  * The functions that take calls: each one's current version, its limits, its calls in flight
  * and its bounded queue of waiting calls, and the round-robin order the dispatcher serves the
  * queues in. Admission only: it neither starts nor destroys anything. Confined to the
- * dispatcher's thread.
+ * dispatcher's messages.
  */
 final class Admission {
 

@@ -27,10 +27,11 @@ import java.util.function.Consumer;
 
 /**
  * Turns calls into answers from instances. An actor: every decision (admit, dispatch, start,
- * keep, evict, retire) is a message handled on one thread, in order, by the methods marked
+ * keep, evict, retire) is a message handled one at a time, in order, by the methods marked
  * "on the dispatcher" below, which alone touch {@link Admission} (queues and limits) and
  * {@link InstancePool} (instances, their states, memory). No locks: other threads only post
- * messages ({@link Mailbox#execute}, which never blocks) and never read that state.
+ * messages ({@link Mailbox#execute}, which never waits for another thread) and never read that
+ * state. "On the dispatcher" means inside the mailbox, whichever thread runs it.
  *
  * <p>Dispatch is round-robin over the functions with waiting calls, one call per function per
  * round, so a hot function cannot starve the others. A call takes its function's most recently
@@ -105,8 +106,8 @@ public final class CallDispatcher implements AutoCloseable {
     private CompletableFuture<Void> allGone;
 
     /**
-     * @param dispatcherThread runs the actor's messages one at a time (a single thread; a direct
-     *                         executor in tests)
+     * @param dispatcherThread runs the actor's messages when a poster has run its share (a single
+     *                         thread; a direct executor in tests)
      * @param queueLimit       calls that may wait per function; one more is refused (429)
      * @param queueTimeout     how long a call may wait for an instance before it is refused (503)
      * @param retired          called on a VM thread when an old version has no instance left: its

@@ -28,7 +28,7 @@ import java.util.function.ToIntFunction;
  * <p>Memory: every entry that is not DESTROYED holds its function's memory, including a
  * RETIRING one whose VM is still being torn down. Only {@link #destroyed} gives it back.
  *
- * <p>Not thread-safe, by design: it belongs to the dispatcher's single thread.
+ * <p>Not thread-safe, by design: only the dispatcher's messages (one at a time) touch it.
  */
 public final class InstancePool {
 

@@ -4,7 +4,7 @@ import io.kiln.invoker.instance.InstanceHandle;
 
 /**
  * One instance as the pool sees it. Mutable, and only ever touched by the {@link InstancePool}
- * that made it, on the dispatcher's thread: other threads hold a reference to hand it back
+ * that made it, inside the dispatcher's messages: other threads hold a reference to hand it back
  * (in a message to the dispatcher), never to read it.
  */
 public final class PoolEntry {
