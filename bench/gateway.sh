@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Where a warm call's time goes through the gateway: client latency, the gateway's own time
 # (Server-Timing), the invoker and the VM, against a bare Vert.x handler in the same JVM and
-# with the same client, at 1, 2 and 8 concurrent clients. The function is the hello example.
+# with the same client, at 1, 2 and 8 concurrent clients (or --clients 1,8,32). The function is the hello example.
 #
-#   bench/gateway.sh [--engine auto|process|qemu-tcg|...] [--calls N] [--out /tmp/gateway.md]
+#   bench/gateway.sh [--engine auto|process|qemu-tcg|...] [--calls N] [--clients 1,8,32] [--out /tmp/gateway.md]
 #
 # Needs the guest image for a VM engine (./run.sh or ./test.sh builds it; KILN_GUEST_DIR or
 # ~/.cache/kiln/guest/current). About 2 minutes under TCG on 2 cores.

@@ -16,7 +16,10 @@ import io.kiln.invoker.Invoker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
@@ -30,6 +33,8 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -45,6 +50,11 @@ public final class Gateway implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
     static final String ROUTE = "kiln.route";
+    /**
+     * HTTP event loops: one per core. Handlers never block (a call is posted to the invoker's
+     * dispatcher and answered on the same event loop), so more would only add switching.
+     */
+    static final int EVENT_LOOPS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final GatewayConfig config;
     private final TokenFile token;
@@ -64,7 +74,9 @@ public final class Gateway implements AutoCloseable {
     private final Router router;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean draining;
-    private HttpServer server;
+    /** One HTTP server per event loop, all on one port. */
+    private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+    private volatile int port;
 
     private Gateway(GatewayConfig config, TokenFile token, PrometheusMeterRegistry registry, Invoker invoker,
                     LongSupplier nanoClock) {
@@ -121,20 +133,49 @@ public final class Gateway implements AutoCloseable {
         return g;
     }
 
+    /**
+     * Listens on {@link #EVENT_LOOPS} event loops: one server per verticle instance, each on its
+     * own event loop, all sharing the port (Vert.x hands new connections to them in turn). A
+     * configured port 0 (any free port) is given to Vert.x as -1: "one random port, shared";
+     * with 0 every server would bind a port of its own.
+     */
     private void listen() throws IOException {
         HttpServerOptions options = new HttpServerOptions()
-                .setHost(config.host()).setPort(config.port())
+                .setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
                 .setMaxHeaderSize(config.maxHeaderBytes())
                 .setHandle100ContinueAutomatically(false)
                 .setDecompressionSupported(false);
-        server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Gateway::invalidRequest);
         try {
-            server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            vertx.deployVerticle(() -> new HttpVerticle(options), new DeploymentOptions().setInstances(EVENT_LOOPS))
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            port = servers.get(0).actualPort();
+            if (servers.stream().anyMatch(s -> s.actualPort() != port)) {
+                throw new IOException("the HTTP servers did not share one port: " + servers.stream()
+                        .map(HttpServer::actualPort).toList());
+            }
         } catch (ExecutionException e) {
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException | TimeoutException e) {
             throw new IOException("listening on " + config.host() + ":" + config.port() + " did not finish", e);
+        }
+    }
+
+    /** One HTTP server on the verticle's own event loop, serving the shared router. */
+    private final class HttpVerticle extends AbstractVerticle {
+        private final HttpServerOptions options;
+
+        HttpVerticle(HttpServerOptions options) {
+            this.options = options;
+        }
+
+        @Override
+        public void start(Promise<Void> started) {
+            vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Gateway::invalidRequest)
+                    .listen().onSuccess(s -> {
+                        servers.add(s);
+                        started.complete();
+                    }).onFailure(started::fail);
         }
     }
 
@@ -254,7 +295,12 @@ public final class Gateway implements AutoCloseable {
 
     /** The port the server listens on (the chosen one if the config said 0). */
     public int port() {
-        return server.actualPort();
+        return port;
+    }
+
+    /** How many event loops serve HTTP (one server each, all on {@link #port()}). */
+    public int eventLoops() {
+        return servers.size();
     }
 
     public String url() {
@@ -301,7 +347,7 @@ public final class Gateway implements AutoCloseable {
             }
         }
         try {
-            if (server != null) {
+            for (HttpServer server : servers) {
                 server.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             }
             callbacks.close();

@@ -1,6 +1,7 @@
 package io.kiln.invoker;
 
 import io.kiln.invoker.call.CallDispatcher;
+import io.kiln.invoker.call.Clock;
 import io.kiln.invoker.call.CallException;
 import io.kiln.invoker.call.CallRequest;
 import io.kiln.invoker.call.CallResult;
@@ -58,7 +59,10 @@ public final class Invoker implements AutoCloseable {
     private final InvokerMetrics metrics;
     private final LogBook logs = new LogBook(2000);
     private final ExecutorService vmThreads;
-    private final ExecutorService poolEvents;
+    /** Runs the dispatcher's messages when a poster has run its share of them. */
+    private final ExecutorService dispatcherThread;
+    /** Where VMs are destroyed: off the timer, the readers and the dispatcher. */
+    private final ExecutorService teardown;
     private final ScheduledExecutorService timer;
     private final Map<String, Object> deployLocks = new ConcurrentHashMap<>();
     /** Jars of deploys in progress: staged, not yet referenced by a stored version. */
@@ -69,15 +73,18 @@ public final class Invoker implements AutoCloseable {
         this.choice = choice;
         this.store = FunctionStore.open(config.dataDir());
         this.vmThreads = Executors.newCachedThreadPool(threads("kiln-vm"));
-        this.poolEvents = Executors.newSingleThreadExecutor(threads("kiln-pool-events"));
+        this.dispatcherThread = Executors.newSingleThreadExecutor(threads("kiln-dispatcher"));
+        this.teardown = Executors.newCachedThreadPool(threads("kiln-teardown"));
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads("kiln-invoker-timer"));
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
-        this.launcher = new InstanceLauncher(choice.engine(), timer, config.bootTimeout(), Duration.ofSeconds(10));
+        this.launcher = new InstanceLauncher(choice.engine(), timer, teardown, config.bootTimeout(),
+                Duration.ofSeconds(10));
         this.snapshots = choice.engine().snapshots()
                 ? new SnapshotStore(config.dataDir().resolve("snapshots"), launcher) : null;
-        this.dispatcher = new CallDispatcher(config.memoryBudgetMib(), this::startInstance, vmThreads, timer,
-                poolEvents, config.queueLimit(), config.queueTimeout(), new Forward(), this::retired);
+        this.dispatcher = new CallDispatcher(config.memoryBudgetMib(), this::startInstance, vmThreads,
+                dispatcherThread, Clock.system(timer), config.queueLimit(), config.queueTimeout(), new Forward(),
+                this::retired);
         this.metrics = new InvokerMetrics(registry, dispatcher);
     }
 
@@ -272,7 +279,8 @@ public final class Invoker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        poolEvents.shutdownNow();
+        dispatcherThread.shutdown();
+        teardown.shutdown();
         timer.shutdownNow();
     }
 

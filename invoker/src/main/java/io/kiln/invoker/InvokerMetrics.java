@@ -17,22 +17,24 @@ import java.util.concurrent.TimeUnit;
  * {@code kiln_pool_memory_idle_mib}, {@code kiln_pool_memory_budget_mib}.
  */
 final class InvokerMetrics implements CallDispatcher.Events {
+    // The gauges read the dispatcher's last published numbers: a scrape runs on an event loop
+    // and must not wait for the dispatcher.
 
     private final MeterRegistry registry;
 
     InvokerMetrics(MeterRegistry registry, CallDispatcher dispatcher) {
         this.registry = registry;
-        Gauge.builder("kiln.pool.live.instances", dispatcher, d -> d.poolState().liveInstances())
+        Gauge.builder("kiln.pool.live.instances", dispatcher, d -> d.poolStateNow().liveInstances())
                 .description("instances alive: starting, busy and idle").register(registry);
-        Gauge.builder("kiln.pool.queued.calls", dispatcher, d -> d.poolState().queued())
+        Gauge.builder("kiln.pool.queued.calls", dispatcher, d -> d.poolStateNow().queued())
                 .description("calls waiting for an instance").register(registry);
-        Gauge.builder("kiln.pool.calls.in.flight", dispatcher, d -> d.poolState().inFlight())
+        Gauge.builder("kiln.pool.calls.in.flight", dispatcher, d -> d.poolStateNow().inFlight())
                 .description("calls being started or answered").register(registry);
-        Gauge.builder("kiln.pool.memory.reserved.mib", dispatcher, d -> d.poolState().reservedMib())
+        Gauge.builder("kiln.pool.memory.reserved.mib", dispatcher, d -> d.poolStateNow().reservedMib())
                 .description("memory of busy, starting and minimum instances").register(registry);
-        Gauge.builder("kiln.pool.memory.idle.mib", dispatcher, d -> d.poolState().idleMib())
+        Gauge.builder("kiln.pool.memory.idle.mib", dispatcher, d -> d.poolStateNow().idleMib())
                 .description("memory of evictable idle instances").register(registry);
-        Gauge.builder("kiln.pool.memory.budget.mib", dispatcher, d -> d.poolState().budgetMib())
+        Gauge.builder("kiln.pool.memory.budget.mib", dispatcher, d -> d.poolStateNow().budgetMib())
                 .description("the memory budget of all instances").register(registry);
     }
 

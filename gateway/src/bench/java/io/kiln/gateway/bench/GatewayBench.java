@@ -37,7 +37,7 @@ import java.util.stream.Stream;
  * concurrent clients, each in a closed loop.
  *
  * <pre>
- *   bench/gateway.sh [--engine auto|process|...] [--calls N] [--jar J --handler H] [--out file.md]
+ *   bench/gateway.sh [--engine auto|process|...] [--calls N] [--clients 1,8,32] [--jar J --handler H] [--out file.md]
  * </pre>
  */
 public final class GatewayBench {
@@ -59,6 +59,8 @@ public final class GatewayBench {
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--handler" -> handler = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
+                case "--clients" -> clients = java.util.Arrays.stream(args[++i].split(","))
+                        .mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -105,11 +107,18 @@ public final class GatewayBench {
                 // Measured, alternating so drift on the host hits both alike.
                 Map<String, List<Double>> g = new LinkedHashMap<>();
                 Map<String, List<Double>> b = new LinkedHashMap<>();
+                long gatewayNanos = 0;
+                long bareNanos = 0;
                 for (int round = 0; round < 4; round++) {
+                    long s = System.nanoTime();
                     merge(g, run(client, call, n, calls / 4));
+                    long m = System.nanoTime();
                     merge(b, run(client, bareCall, n, calls / 4));
+                    gatewayNanos += m - s;
+                    bareNanos += System.nanoTime() - m;
                 }
-                rows.add(new Row(n, g, b));
+                rows.add(new Row(n, g, b, g.get("client").size() * 1e9 / gatewayNanos,
+                        b.get("client").size() * 1e9 / bareNanos));
             }
             String report = report(rows, gateway, engine, calls, jarName, handler);
             System.out.println(report);
@@ -123,7 +132,9 @@ public final class GatewayBench {
         }
     }
 
-    record Row(int clients, Map<String, List<Double>> gateway, Map<String, List<Double>> bare) {
+    /** Throughputs are measured calls over the wall time of the rounds that made them. */
+    record Row(int clients, Map<String, List<Double>> gateway, Map<String, List<Double>> bare,
+               double gatewayCallsPerSecond, double bareCallsPerSecond) {
     }
 
     private static void merge(Map<String, List<Double>> into, Map<String, List<Double>> more) {
@@ -231,6 +242,10 @@ public final class GatewayBench {
                     - pct(r.bare.get("client"), 50);
             b.append("| ").append(r.clients).append(" | gateway overhead over the bare handler (p50 client − p50 invoker − p50 bare) | ")
                     .append(String.format(Locale.ROOT, "%.3f", overhead)).append(" | |\n");
+            b.append(String.format(Locale.ROOT, "| %d | warm calls/s through the gateway | %.0f | |%n", r.clients,
+                    r.gatewayCallsPerSecond));
+            b.append(String.format(Locale.ROOT, "| %d | calls/s, bare Vert.x handler | %.0f | |%n", r.clients,
+                    r.bareCallsPerSecond));
             List<Double> cold = r.gateway.get("coldCalls");
             if (cold != null) {
                 b.append("| ").append(r.clients).append(" | cold calls among the measured | ").append(cold.size())

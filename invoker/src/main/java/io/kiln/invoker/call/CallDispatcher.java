@@ -2,55 +2,47 @@ package io.kiln.invoker.call;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.github.benmanes.caffeine.cache.Ticker;
-import io.kiln.invoker.instance.AgentError;
 import io.kiln.invoker.instance.FunctionTemplate;
-import io.kiln.invoker.instance.Instance;
-import io.kiln.invoker.instance.InstanceFailure;
+import io.kiln.invoker.instance.InstanceHandle;
 import io.kiln.invoker.instance.LogSink;
 import io.kiln.invoker.instance.StartFailure;
+import io.kiln.invoker.pool.InstancePool;
+import io.kiln.invoker.pool.Lifecycle;
+import io.kiln.invoker.pool.PoolEntry;
 import io.kiln.invoker.pool.PoolKey;
-import io.kiln.invoker.pool.PooledInstance;
-import io.kiln.invoker.pool.WarmPool;
 import io.kiln.invoker.store.FunctionConfig;
-import io.kiln.protocol.ErrorFrame;
-import io.kiln.protocol.Frame;
 import io.kiln.protocol.InvokeFrame;
-import io.kiln.protocol.ResultFrame;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * Turns calls into answers from instances: admission, queueing, the warm pool, cold starts,
- * and what happens to an instance after each call.
+ * Turns calls into answers from instances. An actor: every decision (admit, dispatch, start,
+ * keep, evict, retire) is a message handled one at a time, in order, by the methods marked
+ * "on the dispatcher" below, which alone touch {@link Admission} (queues and limits) and
+ * {@link InstancePool} (instances, their states, memory). No locks: other threads only post
+ * messages ({@link Mailbox#execute}, which never waits for another thread) and never read that
+ * state. "On the dispatcher" means inside the mailbox, whichever thread runs it.
  *
- * <p>Every function has a bounded queue of calls waiting for dispatch and a limit on calls in
- * flight. {@link #pump} dispatches: round-robin over the functions with waiting calls, one call
- * per function per round, so a hot function cannot starve the others of instances or memory.
- * A call takes an idle instance of the function's current version if there is one (warm),
- * else reserves memory for a new one and starts it (cold), else waits. One call per instance
- * at a time. After a call the instance goes back idle if the answer leaves it clean; after a
- * timeout, a crash, a protocol violation or any agent error that is not "serving", it is
- * destroyed.
+ * <p>Dispatch is round-robin over the functions with waiting calls, one call per function per
+ * round, so a hot function cannot starve the others. A call takes its function's most recently
+ * used idle instance (warm), else starts one if its memory is free (cold), else evicts the
+ * least recently used unpinned idle instances and waits for their memory. One call per
+ * instance at a time.
  *
- * <p>All state is guarded by one lock; nothing slow happens under it. Starting and destroying
- * VMs runs on {@code vmThreads}; answers arrive on the instances' reader threads.
+ * <p>Slow work is elsewhere: instances start and calls are sent on {@code vmThreads}; answers
+ * arrive on the instances' reader threads, which post "released" and then complete the caller;
+ * VMs are destroyed by the instances' own teardown threads, and their memory comes back only
+ * when {@link InstanceHandle#gone()} says the VM is really gone.
  */
 public final class CallDispatcher implements AutoCloseable {
 
@@ -59,20 +51,19 @@ public final class CallDispatcher implements AutoCloseable {
     /** The agent reports a timeout itself at the deadline; the host waits this much longer. */
     static final Duration HOST_GRACE = Duration.ofSeconds(2);
     /** After a failed start for a function's minimum, wait this long before trying again. */
-    private static final Duration MIN_RETRY = Duration.ofSeconds(30);
+    static final Duration MIN_RETRY = Duration.ofSeconds(30);
 
-    /** Starts a ready instance of a template; the invoker's launcher, which may build a missing snapshot first. */
+    /** Starts a ready instance of a template (blocking; called on a VM thread). */
     public interface Starter {
-        Instance start(FunctionTemplate template, LogSink logs);
+        InstanceHandle start(FunctionTemplate template, LogSink logs);
     }
 
-    /** Hooks for metrics. */
+    /** Hooks for metrics; called on VM and reader threads. */
     public interface Events {
         /** An instance was taken for a call: warm from the pool, or cold after {@code startUs}. */
         void started(String function, boolean cold, long startUs);
 
         /** An instance answered (a result or an error) after {@code invokeUs}. */
-
         void answered(String function, long invokeUs);
 
         Events NONE = new Events() {
@@ -86,167 +77,106 @@ public final class CallDispatcher implements AutoCloseable {
         };
     }
 
-    private final class Waiting {
-        final CallRequest request;
-        final Runnable onDispatch;
-        final CompletableFuture<CallResult> result = new CompletableFuture<>();
-        final long admittedNanos = System.nanoTime();
-        ScheduledFuture<?> queueTimer;
-
-        Waiting(CallRequest request, Runnable onDispatch) {
-            this.request = request;
-            this.onDispatch = onDispatch;
-        }
-
-        /** On a VM thread, outside the lock: the call left the queue for an instance. */
-        void dispatched() {
-            if (onDispatch != null) {
-                try {
-                    onDispatch.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "a dispatch callback failed: " + e);
-                }
-            }
-        }
+    /** A ready instance handed over by a deploy, waiting for memory to join the pool. */
+    private record Adoption(PoolKey key, InstanceHandle handle, int memoryMib) {
     }
 
-    /** A function as the dispatcher sees it: its current version, limits, queue and counts. */
-    private static final class Slot {
-        final String name;
-        FunctionTemplate template;
-        PoolKey key;
-        LogSink logs;
-        boolean deleted;
-        int inFlight;
-        final ArrayDeque<Waiting> queue = new ArrayDeque<>();
-        long minRetryAfterNanos;
-
-        Slot(String name) {
-            this.name = name;
-        }
-
-        FunctionConfig config() {
-            return template.version().config();
-        }
-    }
-
-    private final Object lock = new Object();
-    private final Map<String, Slot> slots = new LinkedHashMap<>();
-    /** Instances alive per key: starting, busy, idle. Maintained under the lock. */
-    private final Map<PoolKey, Integer> live = new HashMap<>();
-    private final WarmPool pool;
+    private final Mailbox mailbox;
+    private final Clock clock;
     private final Starter starter;
-    private final ExecutorService vmThreads;
-    private final ScheduledExecutorService timer;
+    private final Executor vmThreads;
     private final Duration queueTimeout;
-    private final int queueLimit;
     private final Events events;
     private final Consumer<PoolKey> retired;
-    /** Every instance alive, busy or not: what shutdown must not leave behind. */
-    private final Set<Instance> everyInstance = new HashSet<>();
-    private int roundRobin;
-    private boolean pumping;
-    private boolean pumpAgain;
+    // The actor's state: touched only on the dispatcher.
+    private final Admission admission;
+    private final InstancePool pool;
+    private final List<Adoption> adoptions = new ArrayList<>();
+    /**
+     * Functions whose next call waits for memory, in the order they started waiting. Memory
+     * that frees up goes to them in this order: without it, a busy function whose calls keep
+     * ending would take every freed MiB (its own instance going idle, or the room another
+     * function evicted for itself) and starve the rest.
+     */
+    private final ArrayDeque<Admission.Function> needRoom = new ArrayDeque<>();
     private boolean closed;
-    /** Set once shutdown has destroyed every instance: one that finishes starting later goes at once. */
-    private boolean closedForGood;
+    /** The pool's numbers as of the last dispatch pass, for readers that must not wait (metrics). */
+    private volatile PoolState published;
+    private CompletableFuture<Void> drained;
+    private CompletableFuture<Void> allGone;
 
     /**
-     * @param queueLimit   calls that may wait per function; one more is refused (429)
-     * @param queueTimeout how long a call may wait for an instance before it is refused (503)
-     * @param retired      called, outside the lock, when an old version has no instance left:
-     *                     its snapshot may go
+     * @param dispatcherThread runs the actor's messages when a poster has run its share (a single
+     *                         thread; a direct executor in tests)
+     * @param queueLimit       calls that may wait per function; one more is refused (429)
+     * @param queueTimeout     how long a call may wait for an instance before it is refused (503)
+     * @param retired          called on a VM thread when an old version has no instance left: its
+     *                         snapshot may go
      */
-    public CallDispatcher(long memoryBudgetMib, Starter starter, ExecutorService vmThreads,
-                          ScheduledExecutorService timer, ExecutorService poolEvents, int queueLimit,
-                          Duration queueTimeout, Events events, Consumer<PoolKey> retired) {
+    public CallDispatcher(long memoryBudgetMib, Starter starter, Executor vmThreads, Executor dispatcherThread,
+                          Clock clock, int queueLimit, Duration queueTimeout, Events events,
+                          Consumer<PoolKey> retired) {
+        this.mailbox = new Mailbox(dispatcherThread);
+        this.clock = clock;
         this.starter = starter;
         this.vmThreads = vmThreads;
-        this.timer = timer;
-        this.queueLimit = queueLimit;
         this.queueTimeout = queueTimeout;
         this.events = events;
         this.retired = retired;
-        this.pool = new WarmPool(memoryBudgetMib, poolEvents, Ticker.systemTicker(), this::evicted);
+        this.admission = new Admission(queueLimit);
+        this.pool = new InstancePool(memoryBudgetMib, key -> admission.minimum(key));
     }
 
-    // ---- functions ---------------------------------------------------------------------
+    // ---- the public face: each posts a message -------------------------------------------
 
     /**
-     * Makes {@code template} the version new calls of its function get. Idle instances of an
-     * older version are destroyed; busy ones finish their call and are destroyed then.
+     * Makes {@code template} the version new calls of its function get, and returns once it
+     * is. Idle instances of an older version are retired; busy ones finish their call first.
      * {@code warm}, if not null, is a ready instance of the new version (the process engine's
-     * deploy makes one) and joins the pool.
+     * deploy makes one): it joins the pool when there is memory for it.
      */
-    public void activate(FunctionTemplate template, LogSink logs, Instance warm) {
-        List<PooledInstance> stale;
-        PoolKey old;
-        boolean warmKept = false;
-        synchronized (lock) {
-            Slot slot = slots.computeIfAbsent(template.version().name(), Slot::new);
-            old = slot.key;
-            slot.template = template;
-            slot.key = new PoolKey(template.version().name(), template.version().version());
-            slot.logs = logs;
-            slot.deleted = false;
-            slot.minRetryAfterNanos = 0;
-            stale = old == null || old.equals(slot.key) ? List.of() : pool.drain(old);
-            for (PooledInstance p : stale) {
-                decrementLive(p.key());
+    public void activate(FunctionTemplate template, LogSink logs, InstanceHandle warm) {
+        mailbox.ask(() -> {
+            PoolKey old = admission.activate(template, logs);
+            if (old != null) {
+                for (PoolEntry e : pool.idleOf(old)) {
+                    retire(e, "version " + old.version() + " replaced");
+                }
+                retireIfUnused(old);
             }
             if (warm != null) {
-                int mib = template.version().config().memoryMib();
-                if (pool.reserve(mib)) {
-                    incrementLive(slot.key);
-                    warmKept = idle(slot, watch(new PooledInstance(slot.key, warm, mib)));
-                }
+                adoptions.add(new Adoption(admission.get(template.version().name()).key, warm,
+                        template.version().config().memoryMib()));
             }
             pump();
-        }
-        if (warm != null && !warmKept) {
-            warm.destroy("no room for it in the pool (memory budget, or zero keep-alive)");
-        }
-        destroyAll(stale, "version replaced");
-        retireIfUnused(old);
+            return null;
+        });
     }
 
-    /**
-     * Forgets a deleted function: waiting calls fail with {@code not_found}, idle instances are
-     * destroyed, calls in flight finish normally.
-     */
+    /** Forgets a deleted function: waiting calls fail with {@code not_found}, calls in flight finish. */
     public void deactivate(String name) {
-        List<Waiting> dropped;
-        List<PooledInstance> idle;
-        PoolKey key;
-        synchronized (lock) {
-            Slot slot = slots.get(name);
-            if (slot == null) {
-                return;
+        mailbox.ask(() -> {
+            Admission.Function f = admission.get(name);
+            if (f == null) {
+                return null;
             }
-            slot.deleted = true;
-            key = slot.key;
-            dropped = new ArrayList<>(slot.queue);
-            slot.queue.clear();
-            idle = pool.drain(slot.key);
-            for (PooledInstance p : idle) {
-                decrementLive(p.key());
+            f.deleted = true;
+            for (PendingCall c : f.queue) {
+                fail(c, new CallException(c.request.callId(), CallException.Codes.NOT_FOUND, "function " + name
+                        + " was deleted while the call waited", null, null));
             }
-            if (slot.inFlight == 0) {
-                slots.remove(name);
+            f.queue.clear();
+            for (PoolEntry e : pool.idleOf(f.key)) {
+                retire(e, "function deleted");
             }
+            admission.forgetIfDone(f);
+            retireIfUnused(f.key);
             pump();
-        }
-        for (Waiting w : dropped) {
-            fail(w, new CallException(w.request.callId(), CallException.Codes.NOT_FOUND, "function " + name
-                    + " was deleted while the call waited", null, null));
-        }
-        destroyAll(idle, "function deleted");
-        retireIfUnused(key);
+            return null;
+        });
     }
 
-    // ---- calls -------------------------------------------------------------------------
-
-    /** Admits a call, or fails it at once with {@code not_found} or {@code too_many_requests}. */
+    /** Admits a call, or fails it with {@code not_found}, {@code too_many_requests} or {@code shutting_down}. */
     public CompletableFuture<CallResult> submit(String function, CallRequest request) {
         return submit(function, request, null);
     }
@@ -254,475 +184,521 @@ public final class CallDispatcher implements AutoCloseable {
     /**
      * As {@link #submit(String, CallRequest)}; {@code onDispatch}, if not null, runs once when the
      * call leaves the queue for an instance (warm, or before its cold start), on a VM thread. It
-     * must be quick; it never runs for a call refused or timed out in the queue.
+     * must be quick; it never runs for a call refused or timed out in the queue. Never blocks:
+     * the call is posted to the dispatcher.
      */
     public CompletableFuture<CallResult> submit(String function, CallRequest request, Runnable onDispatch) {
-        Waiting w = new Waiting(request, onDispatch);
-        synchronized (lock) {
-            Slot slot = slots.get(function);
-            if (closed) {
-                fail(w, new CallException(request.callId(), CallException.Codes.SHUTTING_DOWN,
-                        "the platform is shutting down", null, Duration.ofSeconds(5)));
-                return w.result;
-            }
-            if (slot == null || slot.deleted) {
-                fail(w, new CallException(request.callId(), CallException.Codes.NOT_FOUND, "no function named "
-                        + function, null, null));
-                return w.result;
-            }
-            if (slot.queue.size() >= queueLimit) {
-                fail(w, new CallException(request.callId(), CallException.Codes.QUEUE_FULL, "function " + function
-                        + " has " + slot.inFlight + " calls in flight (its limit is "
-                        + slot.config().maxConcurrency() + ") and " + slot.queue.size()
-                        + " waiting, the most allowed; try again later", null, Duration.ofSeconds(1)));
-                return w.result;
-            }
-            slot.queue.addLast(w);
-            w.queueTimer = timer.schedule(() -> queueTimedOut(slot, w), queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
-            pump();
-        }
-        return w.result;
+        PendingCall call = new PendingCall(function, request, onDispatch, clock.nanoTime());
+        mailbox.execute(() -> admit(call));
+        return call.result;
     }
 
-    private void queueTimedOut(Slot slot, Waiting w) {
-        int inFlight;
-        synchronized (lock) {
-            if (!slot.queue.remove(w)) {
-                return; // dispatched meanwhile
-            }
-            inFlight = slot.inFlight;
-        }
-        fail(w, new CallException(w.request.callId(), CallException.Codes.QUEUE_TIMEOUT, "no instance of "
-                + slot.name + " became free within " + queueTimeout.toMillis() + " ms (calls in flight "
-                + inFlight + ", memory budget " + pool.budgetMib() + " MiB); try again later", null,
-                Duration.ofSeconds(1)));
-    }
+    // ---- admission (on the dispatcher) ---------------------------------------------------
 
-    /** Dispatches what can be dispatched. Re-entrant calls (from eviction) fold into the running one. */
-    private void pump() {
-        if (pumping) {
-            pumpAgain = true;
+    private void admit(PendingCall call) {
+        if (closed) {
+            fail(call, shuttingDown(call));
             return;
         }
-        pumping = true;
-        try {
-            do {
-                pumpAgain = false;
-                List<Slot> order = new ArrayList<>(slots.values());
-                boolean progress = true;
-                while (progress && !order.isEmpty()) {
-                    progress = false;
-                    int n = order.size();
-                    int first = Math.floorMod(roundRobin++, n);
-                    for (int i = 0; i < n; i++) {
-                        Slot slot = order.get((first + i) % n);
-                        if (!slot.queue.isEmpty() && dispatchOne(slot)) {
-                            progress = true;
-                        }
-                    }
-                }
-                for (Slot slot : order) {
-                    keepMinimum(slot);
-                }
-            } while (pumpAgain);
-        } finally {
-            pumping = false;
+        CallException refused = admission.admit(call);
+        if (refused != null) {
+            fail(call, refused);
+            return;
+        }
+        pump();
+        if (call.queueTimer == null && !call.result.isDone() && admission.get(call.function).queue.contains(call)) {
+            // Armed only for a call that has to wait: most calls leave the queue at once.
+            Duration left = queueTimeout.minusNanos(clock.nanoTime() - call.admittedNanos);
+            call.queueTimer = clock.schedule(left.isNegative() ? Duration.ZERO : left,
+                    () -> mailbox.execute(() -> queueTimedOut(call)));
         }
     }
 
-    private boolean dispatchOne(Slot slot) {
-        FunctionConfig config = slot.config();
-        if (slot.deleted || slot.inFlight >= config.maxConcurrency()) {
+    private void queueTimedOut(PendingCall call) {
+        Admission.Function f = admission.get(call.function);
+        if (f == null || !f.queue.remove(call)) {
+            return; // dispatched or failed meanwhile
+        }
+        fail(call, new CallException(call.request.callId(), CallException.Codes.QUEUE_TIMEOUT, "no instance of "
+                + f.name + " became free within " + queueTimeout.toMillis() + " ms (calls in flight " + f.inFlight
+                + ", memory budget " + pool.budgetMib() + " MiB); try again later", null, Duration.ofSeconds(1)));
+    }
+
+    // ---- dispatch (on the dispatcher) ----------------------------------------------------
+
+    /**
+     * Dispatches what can be dispatched, then tops up minimums. Runs after every change. Rounds
+     * give each function with waiting calls one call per round; the function that goes first
+     * changes with every pass, so when an instance frees up, functions take turns to have it
+     * (or to evict it for their own).
+     */
+    private void pump() {
+        needRoom.removeIf(f -> f.deleted || f.queue.isEmpty() || f.inFlight >= f.config().maxConcurrency()
+                || pool.live(f.key) >= f.config().maxInstances() || admission.get(f.name) != f);
+        adopt();
+        List<Admission.Function> order = admission.order();
+        admission.nextPass();
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (Admission.Function f : order) {
+                if (!f.queue.isEmpty() && dispatchOne(f)) {
+                    progress = true;
+                }
+            }
+        }
+        if (!closed) {
+            for (Admission.Function f : admission.all()) {
+                keepMinimum(f);
+            }
+        }
+        published = computePoolState();
+    }
+
+    private boolean dispatchOne(Admission.Function f) {
+        FunctionConfig config = f.config();
+        if (f.deleted || f.inFlight >= config.maxConcurrency()) {
             return false;
         }
-        PooledInstance warm = pool.take(slot.key);
+        PoolEntry warm = pool.take(f.key);
         if (warm != null) {
-            Waiting w = slot.queue.pollFirst();
-            slot.inFlight++;
-            w.queueTimer.cancel(false);
+            needRoom.remove(f); // served: if it needs room again, it queues behind the others
+            PendingCall call = leaveQueue(f);
+            InstanceHandle handle = warm.handle();
             vmThreads.execute(() -> {
-                w.dispatched();
-                invoke(slot, w, warm, config, false, 0);
+                call.dispatched();
+                events.started(f.name, false, 0);
+                invoke(call, f, warm, handle, config, false, 0);
             });
             return true;
         }
-        int mib = config.memoryMib();
-        if (liveCount(slot.key) >= config.maxInstances() || !pool.reserve(mib)) {
+        if (pool.live(f.key) >= config.maxInstances()) {
             return false;
         }
-        Waiting w = slot.queue.pollFirst();
-        slot.inFlight++;
-        w.queueTimer.cancel(false);
-        incrementLive(slot.key);
-        FunctionTemplate template = slot.template;
-        LogSink logs = slot.logs;
-        PoolKey key = slot.key;
-        vmThreads.execute(() -> coldStart(slot, w, template, logs, key, mib));
+        long ahead = promisedBefore(f);
+        PoolEntry fresh = pool.freeMib() - ahead >= config.memoryMib() ? pool.start(f.key, config.memoryMib()) : null;
+        if (fresh == null) {
+            if (!needRoom.contains(f)) {
+                needRoom.addLast(f);
+            }
+            evict(ahead + config.memoryMib(), f.key);
+            return false;
+        }
+        needRoom.remove(f);
+        PendingCall call = leaveQueue(f);
+        FunctionTemplate template = f.template;
+        LogSink logs = f.logs;
+        vmThreads.execute(() -> coldStart(call, f, fresh, template, logs));
         return true;
     }
 
-    private void coldStart(Slot slot, Waiting w, FunctionTemplate template, LogSink logs, PoolKey key, int mib) {
-        w.dispatched();
-        long start = System.nanoTime();
-        Instance instance;
-        try {
-            instance = starter.start(template, logs);
-        } catch (RuntimeException e) {
-            synchronized (lock) {
-                slot.inFlight--;
-                giveBack(key, mib);
-                pump();
-            }
-            String output = e instanceof StartFailure f ? f.output() : "";
-            String code = e instanceof StartFailure f ? f.code() : "start_failed";
-            ObjectNode details = JSON.createObjectNode().put("startCode", code).put("output", output);
-            fail(w, new CallException(w.request.callId(), CallException.Codes.START_FAILED, "starting an instance of "
-                    + key + " failed: " + e.getMessage(), details, Duration.ofSeconds(1)));
-            LOG.log(System.Logger.Level.WARNING, "cold start of " + key + " failed: " + e.getMessage());
-            retireIfUnused(key);
-            return;
+    private PendingCall leaveQueue(Admission.Function f) {
+        PendingCall call = f.queue.pollFirst();
+        f.inFlight++;
+        if (call.queueTimer != null) {
+            call.queueTimer.cancel();
         }
-        long startUs = (System.nanoTime() - start) / 1000;
-        events.started(slot.name, true, startUs);
-        invoke(slot, w, watch(new PooledInstance(key, instance, mib)), template.version().config(), true, startUs);
+        return call;
     }
 
-    private void invoke(Slot slot, Waiting w, PooledInstance p, FunctionConfig config, boolean cold, long startUs) {
-        if (!cold) {
-            events.started(slot.name, false, 0);
+    /** Memory promised to the functions that started waiting for room before {@code f} (all, if f is not waiting). */
+    private long promisedBefore(Admission.Function f) {
+        long mib = 0;
+        for (Admission.Function w : needRoom) {
+            if (w == f) {
+                break;
+            }
+            mib += w.config().memoryMib();
         }
-        CallRequest r = w.request;
-        Duration timeout = callTimeout(r, config.timeout());
+        return mib;
+    }
+
+    /** Makes {@code mib} free or on its way: the least recently used unpinned idle instances go. */
+    private void evict(long mib, PoolKey forKey) {
+        for (PoolEntry e : pool.evictFor(mib)) {
+            tearDown(e, "evicted (least recently used idle) to make room for " + forKey);
+        }
+    }
+
+    /** Starts instances in the background until the function has its minimum, as memory allows. */
+    private void keepMinimum(Admission.Function f) {
+        if (f.deleted || clock.nanoTime() < f.minRetryAfterNanos) {
+            return;
+        }
+        FunctionConfig config = f.config();
+        while (pool.live(f.key) < config.minInstances()) {
+            long ahead = promisedBefore(null); // calls waiting for room come before minimums
+            PoolEntry e = pool.freeMib() - ahead >= config.memoryMib() ? pool.start(f.key, config.memoryMib())
+                    : null;
+            if (e == null) {
+                evict(ahead + config.memoryMib(), f.key);
+                return;
+            }
+            FunctionTemplate template = f.template;
+            LogSink logs = f.logs;
+            vmThreads.execute(() -> warmUp(f, e, template, logs));
+        }
+    }
+
+    /** Deploys' instances join when their memory is free; one that cannot fit at all goes. */
+    private void adopt() {
+        for (Iterator<Adoption> i = adoptions.iterator(); i.hasNext(); ) {
+            Adoption a = i.next();
+            if (closed || !admission.current(a.key)) {
+                i.remove();
+                a.handle.destroy("its version is no longer current");
+                continue;
+            }
+            PoolEntry e = pool.start(a.key, a.memoryMib);
+            if (e != null) {
+                i.remove();
+                settle(e, a.handle, false);
+                continue;
+            }
+            evict(a.memoryMib, a.key);
+            if (pool.freeMib() + retiringMib() < a.memoryMib) {
+                i.remove();
+                a.handle.destroy("no room for it in the memory budget");
+            }
+        }
+    }
+
+    private long retiringMib() {
+        long n = 0;
+        for (PoolEntry e : pool.entries()) {
+            if (e.state() == Lifecycle.RETIRING) {
+                n += e.memoryMib();
+            }
+        }
+        return n;
+    }
+
+    // ---- starting (on VM threads, then a message) ----------------------------------------
+
+    private void coldStart(PendingCall call, Admission.Function f, PoolEntry e, FunctionTemplate template,
+                           LogSink logs) {
+        call.dispatched();
+        long start = clock.nanoTime();
+        InstanceHandle handle;
+        try {
+            handle = starter.start(template, logs);
+        } catch (RuntimeException x) {
+            mailbox.execute(() -> startFailed(f, e, call));
+            String output = x instanceof StartFailure sf ? sf.output() : "";
+            String code = x instanceof StartFailure sf ? sf.code() : "start_failed";
+            ObjectNode details = JSON.createObjectNode().put("startCode", code).put("output", output);
+            LOG.log(System.Logger.Level.WARNING, "cold start of " + e.key() + " failed: " + x.getMessage());
+            call.fail(new CallException(call.request.callId(), CallException.Codes.START_FAILED, "starting an "
+                    + "instance of " + e.key() + " failed: " + x.getMessage(), details, Duration.ofSeconds(1)));
+            return;
+        }
+        long startUs = (clock.nanoTime() - start) / 1000;
+        events.started(call.function, true, startUs);
+        // Posted before the call is sent, so the dispatcher sees the instance busy before any answer.
+        mailbox.execute(() -> started(e, handle, true));
+        invoke(call, f, e, handle, template.version().config(), true, startUs);
+    }
+
+    private void warmUp(Admission.Function f, PoolEntry e, FunctionTemplate template, LogSink logs) {
+        long start = clock.nanoTime();
+        InstanceHandle handle;
+        try {
+            handle = starter.start(template, logs);
+        } catch (RuntimeException x) {
+            LOG.log(System.Logger.Level.WARNING, "starting a minimum instance of " + e.key() + " failed, retrying in "
+                    + MIN_RETRY.toSeconds() + " s: " + x.getMessage());
+            mailbox.execute(() -> startFailed(f, e, null));
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "minimum instance of " + e.key() + " ready in "
+                + (clock.nanoTime() - start) / 1_000_000 + " ms");
+        mailbox.execute(() -> started(e, handle, false));
+    }
+
+    /** On the dispatcher: a start finished. */
+    private void started(PoolEntry e, InstanceHandle handle, boolean forCall) {
+        settle(e, handle, forCall);
+        pump();
+    }
+
+    /** A started instance: busy for its call, else idle if still wanted, else it goes. */
+    private void settle(PoolEntry e, InstanceHandle handle, boolean forCall) {
+        pool.attach(e, handle);
+        handle.gone().whenComplete((v, x) -> mailbox.execute(() -> gone(e)));
+        if (e.state() == Lifecycle.RETIRING) {
+            handle.destroy(closed ? "the platform shut down while it started" : "retired while it started");
+        } else if (forCall) {
+            pool.busy(e);
+        } else if (closed || !admission.current(e.key())) {
+            retire(e, "started for a version no longer current");
+        } else {
+            goIdle(e);
+        }
+    }
+
+    /** On the dispatcher: a start failed; its memory was never used. */
+    private void startFailed(Admission.Function f, PoolEntry e, PendingCall call) {
+        pool.destroyed(e);
+        if (call != null) {
+            f.inFlight--;
+            callEnded(f);
+        } else if (e.key().equals(f.key)) {
+            f.minRetryAfterNanos = clock.nanoTime() + MIN_RETRY.toNanos();
+            clock.schedule(MIN_RETRY, () -> mailbox.execute(this::pump));
+        }
+        retireIfUnused(e.key());
+        pump();
+    }
+
+    // ---- calls (on VM threads and reader threads) ----------------------------------------
+
+    private void invoke(PendingCall call, Admission.Function f, PoolEntry e, InstanceHandle handle,
+                        FunctionConfig config, boolean cold, long startUs) {
+        CallRequest r = call.request;
+        Duration timeout = r.timeout() != null && r.timeout().compareTo(config.timeout()) < 0 ? r.timeout()
+                : config.timeout();
         ObjectNode meta = JSON.createObjectNode().put("timeoutMs", timeout.toMillis());
         if (r.http() != null) {
             meta.set("http", r.http());
         }
-        long queuedUs = (System.nanoTime() - w.admittedNanos) / 1000 - startUs;
-        long sent = System.nanoTime();
-        p.instance().send(new InvokeFrame(r.callId(), meta.toString(), r.body()), timeout.plus(HOST_GRACE))
-                .whenComplete((frame, error) -> answered(slot, w, p, frame, error,
-                        new CallTimings(cold, Math.max(0, queuedUs), startUs, (System.nanoTime() - sent) / 1000)));
+        long queuedUs = Math.max(0, (clock.nanoTime() - call.admittedNanos) / 1000 - startUs);
+        long sent = clock.nanoTime();
+        handle.send(new InvokeFrame(r.callId(), meta.toString(), r.body()), timeout.plus(HOST_GRACE))
+                .whenComplete((frame, error) -> {
+                    long invokeUs = (clock.nanoTime() - sent) / 1000;
+                    events.answered(call.function, invokeUs);
+                    CallAnswers.Answer a = CallAnswers.of(r.callId(), e.key(), frame, error,
+                            new CallTimings(cold, queuedUs, startUs, invokeUs));
+                    if (!a.reusable()) {
+                        handle.destroy(a.why()); // returns at once; the VM goes on a teardown thread
+                    }
+                    // Posted before the caller hears, so that the caller's next call finds the
+                    // instance idle; posting never waits.
+                    mailbox.execute(() -> released(f, e, a.reusable()));
+                    if (a.result() != null) {
+                        call.result.complete(a.result());
+                    } else {
+                        call.fail(a.error());
+                    }
+                });
     }
 
-    /** A request's timeout: its own if set and shorter, else the function's. */
-    private static Duration callTimeout(CallRequest r, Duration functionTimeout) {
-        return r.timeout() != null && r.timeout().compareTo(functionTimeout) < 0 ? r.timeout() : functionTimeout;
-    }
-
-    /**
-     * The instance goes back (or is destroyed) before the caller hears the answer, so that a
-     * caller's next call finds it idle.
-     */
-    private void answered(Slot slot, Waiting w, PooledInstance p, Frame frame, Throwable error, CallTimings t) {
-        long callId = w.request.callId();
-        events.answered(slot.name, t.invokeUs());
-        if (frame instanceof ResultFrame result) {
-            release(slot, p, p.instance().alive());
-            w.result.complete(new CallResult(callId, p.key().function(), p.key().version(), result.body(),
-                    metadata(result.metadata()), t));
-        } else if (frame instanceof ErrorFrame errorFrame) {
-            AgentError agent = AgentError.of(errorFrame);
-            if (!agent.instanceReusable()) {
-                p.instance().destroy("the agent answered " + agent.code());
+    /** On the dispatcher: a call ended; its instance goes idle if clean and current, else it goes. */
+    private void released(Admission.Function f, PoolEntry e, boolean reusable) {
+        if (e.state() == Lifecycle.BUSY) {
+            boolean current = !closed && admission.current(e.key());
+            if (reusable && current) {
+                goIdle(e);
+            } else {
+                retire(e, reusable ? "its version is no longer current" : "not reusable after its call");
             }
-            release(slot, p, agent.instanceReusable() && p.instance().alive());
-            fail(w, new CallException(callId, agent.code(), agent.message(), agent.details(), null));
-        } else {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (!(cause instanceof InstanceFailure)) {
-                p.instance().destroy("the call failed: " + cause);
-            }
-            release(slot, p, false);
-            fail(w, failure(callId, p, cause));
         }
+        f.inFlight--;
+        callEnded(f);
+        pump();
     }
 
-    /** What the caller hears when the instance failed (it is destroyed by then). */
-    private static CallException failure(long callId, PooledInstance p, Throwable cause) {
-        if (cause instanceof InstanceFailure f) {
-            String code = switch (f.kind()) {
-                case TIMEOUT -> CallException.Codes.TIMEOUT;
-                case PROTOCOL -> CallException.Codes.PROTOCOL;
-                case CRASHED, DESTROYED -> CallException.Codes.CRASHED;
-            };
-            ObjectNode details = f.consoleTail().isEmpty() ? null
-                    : JSON.createObjectNode().put("console", f.consoleTail());
-            return new CallException(callId, code, "call " + CallRequest.format(callId) + " to " + p.key() + ": "
-                    + f.getMessage() + "; the instance was destroyed", details, null);
-        }
-        return new CallException(callId, CallException.Codes.CRASHED, "call " + CallRequest.format(callId)
-                + " failed: " + cause, null, null);
-    }
-
-    private static ObjectNode metadata(String json) {
-        try {
-            return json.isEmpty() ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(json);
-        } catch (IOException | ClassCastException e) {
-            return JSON.createObjectNode(); // the agent writes objects; anything else is dropped
-        }
-    }
-
-    /** After a call: back to idle if clean and still current, else destroyed. */
-    private void release(Slot slot, PooledInstance p, boolean reusable) {
-        boolean destroy;
-        synchronized (lock) {
-            slot.inFlight--;
-            destroy = !keep(slot, p, reusable);
-            if (slot.deleted && slot.inFlight == 0 && slots.get(slot.name) == slot) {
-                slots.remove(slot.name);
-            }
-            pump();
-        }
-        if (destroy) {
-            drop(p, reusable ? "keep-alive is zero" : "not reusable after its call");
+    private void callEnded(Admission.Function f) {
+        admission.forgetIfDone(f);
+        if (closed && drained != null && admission.inFlight() == 0) {
+            drained.complete(null);
         }
     }
 
     /**
-     * Under the lock: a ready instance goes idle if {@code reusable} and its version is still
-     * current; otherwise its memory and count are given back. False if it must be destroyed.
+     * On the dispatcher: an instance becomes idle, the most recently used. With a zero
+     * keep-alive it goes at once unless pinned; otherwise its keep-alive timer starts.
      */
-    private boolean keep(Slot slot, PooledInstance p, boolean reusable) {
-        boolean current = !slot.deleted && p.key().equals(slot.key) && !closed;
-        if (reusable && current) {
-            return idle(slot, p);
+    private void goIdle(PoolEntry e) {
+        pool.idle(e, clock.nanoTime());
+        if (pool.pinned(e.key())) {
+            return; // a function's minimum never expires
         }
-        giveBack(p.key(), p.memoryMib());
-        return false;
-    }
-
-    /** Under the lock: an instance that is gone, or never came, no longer holds memory or counts. */
-    private void giveBack(PoolKey key, int mib) {
-        pool.unreserve(mib);
-        decrementLive(key);
-    }
-
-    /** Puts a reserved instance idle; false if it must be destroyed instead (zero keep-alive). */
-    private boolean idle(Slot slot, PooledInstance p) {
-        FunctionConfig config = slot.config();
-        boolean pin = pool.pinnedCount(slot.key) < config.minInstances();
-        if (pool.putIdle(p, pin, config.keepAlive())) {
-            return true;
-        }
-        decrementLive(p.key()); // putIdle already gave its memory back
-        return false;
-    }
-
-    /** Keeps a function's minimum of instances, started in the background as memory allows. */
-    private void keepMinimum(Slot slot) {
-        if (slot.deleted || closed || System.nanoTime() < slot.minRetryAfterNanos) {
+        Duration keepAlive = admission.get(e.key().function()).config().keepAlive();
+        if (keepAlive.isZero()) {
+            retire(e, "keep-alive is zero");
             return;
         }
-        FunctionConfig config = slot.config();
-        while (liveCount(slot.key) < config.minInstances() && pool.reserve(config.memoryMib())) {
-            incrementLive(slot.key);
-            FunctionTemplate template = slot.template;
-            LogSink logs = slot.logs;
-            PoolKey key = slot.key;
-            vmThreads.execute(() -> warmUp(slot, template, logs, key, config.memoryMib()));
-        }
-    }
-
-    private void warmUp(Slot slot, FunctionTemplate template, LogSink logs, PoolKey key, int mib) {
-        Instance instance;
-        long start = System.nanoTime();
-        try {
-            instance = starter.start(template, logs);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "starting a minimum instance of " + key + " failed, retrying in "
-                    + MIN_RETRY.toSeconds() + " s: " + e.getMessage());
-            synchronized (lock) {
-                giveBack(key, mib);
-                slot.minRetryAfterNanos = System.nanoTime() + MIN_RETRY.toNanos();
-                timer.schedule(this::pumpLocked, MIN_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+        long epoch = e.epoch();
+        Clock.Cancellable timer = clock.schedule(keepAlive, () -> mailbox.execute(() -> {
+            if (pool.expire(e, epoch)) {
+                tearDown(e, "keep-alive of " + keepAlive.toMillis() + " ms expired");
                 pump();
             }
-            retireIfUnused(key);
+        }));
+        e.onLeavingIdle(timer::cancel);
+    }
+
+    // ---- retiring and teardown (on the dispatcher) ---------------------------------------
+
+    /** Retires an idle (or starting) instance and starts its teardown. */
+    private void retire(PoolEntry e, String why) {
+        if (pool.retire(e)) {
+            tearDown(e, why);
+        }
+    }
+
+    /**
+     * Starts destroying a retired instance; never waits. Its memory comes back in {@link #gone}.
+     * A starting one has no VM yet: {@link #started} destroys it when it comes.
+     */
+    private void tearDown(PoolEntry e, String why) {
+        if (e.handle() != null) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "retiring " + e + ": " + why);
+            e.handle().destroy(why);
+        }
+    }
+
+    /** On the dispatcher: the VM is really gone; its memory is free. */
+    private void gone(PoolEntry e) {
+        if (e.state() == Lifecycle.DESTROYED) {
             return;
         }
-        LOG.log(System.Logger.Level.INFO, "minimum instance of " + key + " ready in "
-                + (System.nanoTime() - start) / 1_000_000 + " ms");
-        PooledInstance p = watch(new PooledInstance(key, instance, mib));
-        boolean destroy;
-        synchronized (lock) {
-            destroy = !keep(slot, p, true);
-            pump();
+        if (e.state() == Lifecycle.IDLE) {
+            LOG.log(System.Logger.Level.WARNING, "idle " + e + " stopped on its own");
         }
-        if (destroy) {
-            drop(p, "warmed for a version no longer current");
+        pool.retire(e); // a live one died on its own: its call, if any, fails and is released as such
+        pool.destroyed(e);
+        retireIfUnused(e.key());
+        if (allGone != null && pool.size() == 0) {
+            allGone.complete(null);
         }
+        pump();
     }
 
-    private void pumpLocked() {
-        synchronized (lock) {
-            pump();
-        }
-    }
-
-    /** An idle instance that dies on its own (its VM crashed) leaves the pool. */
-    private PooledInstance watch(PooledInstance p) {
-        boolean lateForShutdown;
-        synchronized (lock) {
-            everyInstance.add(p.instance());
-            lateForShutdown = closedForGood;
-        }
-        if (lateForShutdown) {
-            p.instance().destroy("the platform shut down while it started");
-        }
-        p.instance().exit().thenRun(() -> {
-            boolean removed;
-            synchronized (lock) {
-                everyInstance.remove(p.instance());
-                removed = pool.removeDead(p);
-                if (removed) {
-                    decrementLive(p.key());
-                    pump();
-                }
-            }
-            if (removed) {
-                LOG.log(System.Logger.Level.WARNING, "idle " + p.instance() + " of " + p.key() + " stopped on its own");
-                retireIfUnused(p.key());
-            }
-        });
-        return p;
-    }
-
-    /** Caffeine's removal callback, on the pool-events thread: an idle instance was evicted or expired. */
-    private void evicted(PooledInstance p) {
-        synchronized (lock) {
-            pool.forget(p);
-            decrementLive(p.key());
-            pump();
-        }
-        drop(p, "evicted from the warm pool (memory or keep-alive)");
-    }
-
-    private void destroyAll(List<PooledInstance> instances, String why) {
-        for (PooledInstance p : instances) {
-            destroyLater(p, why);
-        }
-    }
-
-    private void destroyLater(PooledInstance p, String why) {
-        vmThreads.execute(() -> p.instance().destroy(why));
-    }
-
-    /** Outside the lock: destroys an instance the pool has let go of; its old version may retire. */
-    private void drop(PooledInstance p, String why) {
-        destroyLater(p, why);
-        retireIfUnused(p.key());
-    }
-
+    /** An old version with no instance left: its snapshot may go (on a VM thread: it deletes files). */
     private void retireIfUnused(PoolKey key) {
-        if (key == null) {
-            return;
-        }
-        boolean unused;
-        synchronized (lock) {
-            Slot slot = slots.get(key.function());
-            boolean current = slot != null && !slot.deleted && key.equals(slot.key);
-            unused = !current && liveCount(key) == 0;
-        }
-        if (unused) {
-            retired.accept(key);
+        if (key != null && !admission.current(key) && !pool.any(key)) {
+            vmThreads.execute(() -> retired.accept(key));
         }
     }
 
-    private int liveCount(PoolKey key) {
-        return live.getOrDefault(key, 0);
-    }
-
-    private void incrementLive(PoolKey key) {
-        live.merge(key, 1, Integer::sum);
-    }
-
-    private void decrementLive(PoolKey key) {
-        live.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
-    }
-
-    private static void fail(Waiting w, CallException e) {
-        if (w.queueTimer != null) {
-            w.queueTimer.cancel(false);
+    private void fail(PendingCall call, CallException e) {
+        if (call.queueTimer != null) {
+            call.queueTimer.cancel();
         }
-        w.result.completeExceptionally(e);
+        call.fail(e);
     }
 
-    // ---- state -------------------------------------------------------------------------
+    private static CallException shuttingDown(PendingCall call) {
+        return new CallException(call.request.callId(), CallException.Codes.SHUTTING_DOWN,
+                "the platform is shutting down", null, Duration.ofSeconds(5));
+    }
+
+    // ---- state ---------------------------------------------------------------------------
 
     /** A function's numbers right now. */
     public record FunctionState(String name, long version, int inFlight, int queued, int live, int pinnedIdle,
                                 int cachedIdle) {
     }
 
-    /** The pool as a whole right now. */
+    /**
+     * The pool as a whole right now. {@code reservedMib}: every instance's memory but that of
+     * evictable idle ones ({@code idleMib}); {@code liveInstances}: instances whose VM is not
+     * yet gone (retiring ones included).
+     */
     public record PoolState(long budgetMib, long reservedMib, long idleMib, int liveInstances, int queued,
                             int inFlight) {
     }
 
     public FunctionState state(String function) {
-        synchronized (lock) {
-            Slot slot = slots.get(function);
-            if (slot == null || slot.deleted) {
+        return mailbox.ask(() -> {
+            Admission.Function f = admission.get(function);
+            if (f == null || f.deleted) {
                 return null;
             }
-            return new FunctionState(function, slot.key.version(), slot.inFlight, slot.queue.size(),
-                    liveCount(slot.key), pool.pinnedCount(slot.key), pool.cachedCount(slot.key));
-        }
+            int idle = pool.count(f.key, Lifecycle.IDLE);
+            int evictable = pool.evictableIdle(f.key);
+            return new FunctionState(function, f.key.version(), f.inFlight, f.queue.size(), pool.live(f.key),
+                    idle - evictable, evictable);
+        });
     }
 
+    /** Exact: waits for the dispatcher to answer, after every message posted before. */
     public PoolState poolState() {
-        synchronized (lock) {
-            int liveTotal = live.values().stream().mapToInt(Integer::intValue).sum();
-            int queued = slots.values().stream().mapToInt(s -> s.queue.size()).sum();
-            int inFlight = slots.values().stream().mapToInt(s -> s.inFlight).sum();
-            return new PoolState(pool.budgetMib(), pool.reservedMib(), pool.idleMib(), liveTotal, queued, inFlight);
-        }
+        return mailbox.ask(this::computePoolState);
     }
 
-    /** Runs the pool's pending evictions and expirations now. */
-    public void cleanUp() {
-        pool.cleanUp();
+    /**
+     * As of the dispatcher's last pass, without waiting for it: for gauges read on an event
+     * loop. A queue timeout since then is not in it yet.
+     */
+    public PoolState poolStateNow() {
+        PoolState p = published;
+        return p != null ? p : new PoolState(pool.budgetMib(), 0, 0, 0, 0, 0);
+    }
+
+    private PoolState computePoolState() {
+        long idle = pool.evictableMib();
+        return new PoolState(pool.budgetMib(), pool.usedMib() - idle, idle, pool.size(), admission.queued(),
+                admission.inFlight());
+    }
+
+    /** The instances and their states, for tests and debugging. */
+    public String describePool() {
+        return mailbox.ask(pool::toString);
+    }
+
+    // ---- shutdown ------------------------------------------------------------------------
+
+    /**
+     * Stops admitting calls and fails waiting ones; returns a future that completes when no
+     * call is in flight.
+     */
+    public CompletableFuture<Void> stopAdmitting() {
+        return mailbox.ask(() -> {
+            closed = true;
+            drained = new CompletableFuture<>();
+            for (Admission.Function f : admission.all()) {
+                for (PendingCall c : f.queue) {
+                    fail(c, shuttingDown(c));
+                }
+                f.queue.clear();
+            }
+            for (Adoption a : adoptions) {
+                a.handle.destroy("shutting down");
+            }
+            adoptions.clear();
+            if (admission.inFlight() == 0) {
+                drained.complete(null);
+            }
+            return drained;
+        });
+    }
+
+    /**
+     * Retires every instance, busy ones too (their calls fail as destroyed); returns a future
+     * that completes when every VM is gone.
+     */
+    public CompletableFuture<Void> destroyAll() {
+        return mailbox.ask(() -> {
+            allGone = new CompletableFuture<>();
+            for (PoolEntry e : pool.entries()) {
+                retire(e, "shutting down"); // a busy one's call fails as destroyed
+            }
+            if (pool.size() == 0) {
+                allGone.complete(null);
+            }
+            return allGone;
+        });
     }
 
     /**
      * Stops admitting calls, fails waiting ones, waits up to {@code drain} for calls in flight,
-     * then destroys every instance.
+     * then destroys every instance and waits (up to 10 s) until their VMs are gone.
      */
     public void shutdown(Duration drain) {
-        List<Waiting> dropped = new ArrayList<>();
-        synchronized (lock) {
-            closed = true;
-            for (Slot slot : slots.values()) {
-                dropped.addAll(slot.queue);
-                slot.queue.clear();
-            }
-        }
-        for (Waiting w : dropped) {
-            fail(w, new CallException(w.request.callId(), CallException.Codes.SHUTTING_DOWN,
-                    "the platform is shutting down", null, Duration.ofSeconds(5)));
-        }
-        long deadline = System.nanoTime() + drain.toNanos();
-        while (System.nanoTime() < deadline && poolState().inFlight() > 0) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        List<Instance> remaining;
-        synchronized (lock) {
-            for (Slot slot : slots.values()) {
-                for (PooledInstance p : pool.drain(slot.key)) {
-                    decrementLive(p.key());
-                }
-            }
-            closedForGood = true;
-            remaining = new ArrayList<>(everyInstance);
-        }
-        // Idle ones, and busy ones whose calls outlived the drain: those calls fail as destroyed.
-        for (Instance i : remaining) {
-            i.destroy("shutting down");
+        await(stopAdmitting(), drain);
+        await(destroyAll(), Duration.ofSeconds(10));
+    }
+
+    private static void await(CompletableFuture<Void> f, Duration limit) {
+        try {
+            f.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // Shutdown goes on: the next step cuts off what is left.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

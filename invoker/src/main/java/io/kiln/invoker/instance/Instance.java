@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,12 +29,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * request is outstanding, and the next frame from the agent that is not a LOG must answer it.
  *
  * <p>The guest is hostile. Any frame the codec rejects, any answer of the wrong type or call id,
- * any frame nobody asked for (other than LOG, and the ERROR an agent sends before it exits),
- * and any answer later than the deadline destroys the VM; the waiting request fails with an
- * {@link InstanceFailure} that says why. Nothing the guest sends can make the host wait without
- * bound or keep more than one frame (capped by the codec's limits) in memory.
+ * a LOG whose call id is neither 0 nor the call in flight, any frame nobody asked for (other
+ * than LOG, and the ERROR an agent sends before it exits), and any answer later than the
+ * deadline destroys the VM; the waiting request fails with an {@link InstanceFailure} that says
+ * why. Nothing the guest sends can make the host wait without bound or keep more than one frame
+ * (capped by the codec's limits) in memory.
+ *
+ * <p>Teardown never runs on the thread that notices the failure (the reader, the deadline
+ * timer, the dispatcher): the waiting request fails first, then {@code vm.destroy()}, which
+ * may join vCPU threads for seconds, runs on {@code teardown}; {@link #gone()} completes after.
  */
-public final class Instance {
+public final class Instance implements InstanceHandle {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -44,6 +51,8 @@ public final class Instance {
     private final ConsoleTail console;
     private final LogSink logs;
     private final ScheduledExecutorService timer;
+    private final Executor teardown;
+    private final CompletableFuture<Void> torndown = new CompletableFuture<>();
     private final FrameCodec codec = new FrameCodec();
     private final AtomicReference<Pending> pending = new AtomicReference<>();
     private final Object writeLock = new Object();
@@ -52,21 +61,30 @@ public final class Instance {
     private volatile ErrorFrame lastWords;
 
     /**
-     * @param console the tail the VM's console was given at creation
+     * @param console  the tail the VM's console was given at creation
+     * @param teardown where {@code vm.destroy()} runs
      */
-    public Instance(long id, MicroVm vm, ConsoleTail console, LogSink logs, ScheduledExecutorService timer) {
+    public Instance(long id, MicroVm vm, ConsoleTail console, LogSink logs, ScheduledExecutorService timer,
+                    Executor teardown) {
         this.id = id;
         this.vm = vm;
         this.console = console;
         this.logs = logs;
         this.timer = timer;
+        this.teardown = teardown;
         Thread reader = new Thread(this::readLoop, "kiln-instance-" + id);
         reader.setDaemon(true);
         reader.start();
     }
 
+    @Override
     public long id() {
         return id;
+    }
+
+    @Override
+    public CompletableFuture<Void> gone() {
+        return torndown;
     }
 
     /** Completes when the VM stops for good, whoever stopped it. */
@@ -89,6 +107,7 @@ public final class Instance {
      * for RESTORED, RESULT for INVOKE, or an ERROR. Fails with {@link InstanceFailure} if the
      * instance dies, misbehaves or misses {@code timeout}; it is destroyed then.
      */
+    @Override
     public CompletableFuture<Frame> send(Frame frame, Duration timeout) {
         Set<FrameType> answers = switch (frame.type()) {
             case LOAD -> EnumSet.of(FrameType.INITIALIZED);
@@ -150,23 +169,53 @@ public final class Instance {
             vm.snapshot(directory);
         } finally {
             vm.destroy();
+            torndown.complete(null);
         }
     }
 
-    /** Destroys the VM; an outstanding request fails as {@link InstanceFailure.Kind#DESTROYED}. */
+    /**
+     * Destroys the VM in the background; an outstanding request fails as
+     * {@link InstanceFailure.Kind#DESTROYED} at once.
+     */
+    @Override
     public void destroy(String why) {
         fail(new InstanceFailure(InstanceFailure.Kind.DESTROYED, "instance " + id + " was destroyed: " + why, "",
                 null));
     }
 
-    /** The first failure wins; the VM is destroyed and any outstanding request fails with it. */
+    /** As {@link #destroy}, then waits until the VM is gone: for the launcher's VM threads only. */
+    public void destroyAndWait(String why) {
+        destroy(why);
+        torndown.join();
+    }
+
+    /**
+     * The first failure wins. Any outstanding request fails with it before the VM is torn down
+     * (the caller must not wait for teardown), and the teardown runs on {@code teardown}.
+     */
     private void fail(InstanceFailure failure) {
-        if (gone.compareAndSet(null, failure)) {
-            vm.destroy();
-        }
+        boolean first = gone.compareAndSet(null, failure);
         Pending p = pending.getAndSet(null);
         if (p != null) {
             p.answer.completeExceptionally(gone.get());
+        }
+        if (first) {
+            try {
+                teardown.execute(this::tearDown);
+            } catch (RejectedExecutionException shuttingDown) {
+                tearDown();
+            }
+        }
+    }
+
+    private void tearDown() {
+        try {
+            vm.destroy();
+        } catch (RuntimeException e) {
+            System.getLogger(Instance.class.getName()).log(System.Logger.Level.WARNING,
+                    "destroying instance " + id + " failed: " + e);
+        } finally {
+            torndown.complete(null);
         }
     }
 
@@ -175,7 +224,7 @@ public final class Instance {
             while (gone.get() == null) {
                 Frame frame = codec.read(vm.fromGuest());
                 if (frame instanceof LogFrame log) {
-                    logs.log(id, log.callId(), stream(log), log.body());
+                    log(log);
                 } else {
                     deliver(frame);
                 }
@@ -186,6 +235,20 @@ public final class Instance {
         } catch (IOException | RuntimeException e) {
             fail(crashed("instance " + id + " stopped", e));
         }
+    }
+
+    /**
+     * A LOG belongs to the call in flight or to no call (id 0: init, restore, idle time). Any
+     * other id is a call that is not in flight: docs/PROTOCOL.md makes that fatal for the VM.
+     */
+    private void log(LogFrame log) {
+        Pending p = pending.get();
+        if (log.callId() != 0 && (p == null || p.callId != log.callId())) {
+            fail(new InstanceFailure(InstanceFailure.Kind.PROTOCOL, "instance " + id + " sent a LOG for call "
+                    + Long.toUnsignedString(log.callId()) + ", which is not in flight", console.text(), null));
+            return;
+        }
+        logs.log(id, log.callId(), stream(log), log.body());
     }
 
     private void deliver(Frame frame) {

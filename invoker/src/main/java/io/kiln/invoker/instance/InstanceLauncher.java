@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -39,6 +40,7 @@ public final class InstanceLauncher {
 
     private final Engine engine;
     private final ScheduledExecutorService timer;
+    private final Executor teardown;
     private final Duration bootTimeout;
     private final Duration restoreTimeout;
     private final SecureRandom random = new SecureRandom();
@@ -47,11 +49,13 @@ public final class InstanceLauncher {
     /**
      * @param bootTimeout    boot to READY (a full JVM start; minutes under TCG)
      * @param restoreTimeout restore to the RESTORED answer, the after-restore hooks included
+     * @param teardown       where instances destroy their VMs
      */
-    public InstanceLauncher(Engine engine, ScheduledExecutorService timer, Duration bootTimeout,
+    public InstanceLauncher(Engine engine, ScheduledExecutorService timer, Executor teardown, Duration bootTimeout,
                             Duration restoreTimeout) {
         this.engine = engine;
         this.timer = timer;
+        this.teardown = teardown;
         this.bootTimeout = bootTimeout;
         this.restoreTimeout = restoreTimeout;
     }
@@ -103,7 +107,7 @@ public final class InstanceLauncher {
         long id = ids.incrementAndGet();
         ConsoleTail console = new ConsoleTail(id, logs);
         try {
-            return new Instance(id, factory.create(console), console, logs, timer);
+            return new Instance(id, factory.create(console), console, logs, timer, teardown);
         } catch (IOException | RuntimeException e) {
             throw new StartFailure(code, what + " failed: " + e.getMessage(), console.text(), e);
         }
@@ -116,7 +120,7 @@ public final class InstanceLauncher {
         try {
             jar = Files.readAllBytes(template.jar());
         } catch (IOException e) {
-            instance.destroy("the function jar could not be read");
+            instance.destroyAndWait("the function jar could not be read");
             throw new StartFailure("load_failed", "reading " + template.jar() + " failed: " + e.getMessage(), "", e);
         }
         Frame answer = answer(instance, instance.send(new LoadFrame(loadMetadata(v, INIT_TIMEOUT), jar),
@@ -151,14 +155,14 @@ public final class InstanceLauncher {
             frame = pending.join();
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
-            instance.destroy(what + " failed");
+            instance.destroyAndWait(what + " failed");
             if (cause instanceof InstanceFailure f) {
                 throw new StartFailure(code, what + " failed: " + f.getMessage(), f.consoleTail(), f);
             }
             throw new StartFailure(code, what + " failed: " + cause, "", cause);
         }
         if (frame instanceof ErrorFrame error) {
-            instance.destroy(what + " failed");
+            instance.destroyAndWait(what + " failed");
             AgentError agent = AgentError.of(error);
             throw new StartFailure(agent.code(), what + " failed: " + agent.message(),
                     new String(error.body(), StandardCharsets.UTF_8), null);
