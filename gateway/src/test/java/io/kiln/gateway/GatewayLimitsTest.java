@@ -72,15 +72,7 @@ class GatewayLimitsTest {
         byte[] over = new byte[(int) limit + 1];
         URI uri = URI.create(s.url() + "/function/bytes");
         String message = "the request body is larger than the limit of " + limit + " bytes";
-        for (int i = 0; i < OVERSIZED_TRIES; i++) {
-            // Declared by Content-Length: refused before a byte of the body is read.
-            assertTooLarge(send(s, HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(over))),
-                    message, "declared, try " + i);
-            // Chunked, no length: refused when the count passes the limit.
-            assertTooLarge(send(s, HttpRequest.newBuilder(uri).POST(
-                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(over)))),
-                    message, "streamed, try " + i);
-        }
+        assertEveryTryIs413(s, uri, "POST", over, message);
         // Exactly the limit is fine.
         Response ok = s.given().body(new byte[(int) limit]).post("/function/bytes");
         assertEquals(200, ok.statusCode(), ok::asString);
@@ -94,14 +86,24 @@ class GatewayLimitsTest {
         System.arraycopy(Fixtures.functions(), 0, jar, 0, 4); // a zip header, so only the size is wrong
         URI uri = URI.create(s.url() + "/v1/functions/toolarge?handler=com.example.Echo");
         String message = "the jar is larger than the limit of " + JAR_LIMIT + " bytes";
+        assertEveryTryIs413(s, uri, "PUT", jar, message);
+        s.given().get("/v1/functions/toolarge").then().statusCode(404);
+    }
+
+    /**
+     * Sends {@code body} {@link #OVERSIZED_TRIES} times declared by Content-Length (refused before
+     * a byte of it is read) and as many times chunked, with no length (refused when the count
+     * passes the limit): every answer is the whole 413.
+     */
+    private static void assertEveryTryIs413(TestServer s, URI uri, String method, byte[] body, String message)
+            throws Exception {
         for (int i = 0; i < OVERSIZED_TRIES; i++) {
-            assertTooLarge(send(s, HttpRequest.newBuilder(uri).PUT(HttpRequest.BodyPublishers.ofByteArray(jar))),
-                    message, "declared, try " + i);
-            assertTooLarge(send(s, HttpRequest.newBuilder(uri).PUT(
-                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(jar)))),
+            assertTooLarge(send(s, HttpRequest.newBuilder(uri).method(method,
+                    HttpRequest.BodyPublishers.ofByteArray(body))), message, "declared, try " + i);
+            assertTooLarge(send(s, HttpRequest.newBuilder(uri).method(method,
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))),
                     message, "streamed, try " + i);
         }
-        s.given().get("/v1/functions/toolarge").then().statusCode(404);
     }
 
     /** The whole 413 answer arrived, with the error that says why. */
