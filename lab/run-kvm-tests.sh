@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[lab-tests] %s\n' "$*" >&2; }
+. scripts/lib.sh
 
 tests=LinuxBootTest,LinuxSnapshotRestoreTest,TripleFaultGuestTest,BootProtocolGuestTest,ConsoleEchoGuestTest,HostileGuestTest,SnapshotRestoreGuestTest,FailedCreateTest,IoctlsTest,KvmProbeTest
 lab_timeout=900 guest_timeout=300
@@ -44,20 +45,19 @@ lab/lab.sh --timeout "$lab_timeout" --results "$results" --env KILN_GUEST_DIR="$
   -- sh lab/kvm-tests-in-lab.sh "$tests" "$guest_timeout" || rc=$?
 
 mkdir -p "$out"
-total=0 failed=0 skipped=0 n=0
+reports=()
 for r in "$results"/TEST-*.xml; do
   [ -f "$r" ] || continue
   name=$(basename "$r" .xml); name=${name#TEST-}
   sed '0,/<testsuite /s/\(<testsuite [^>]* name="\)\([^"]*\)"/\1lab.\2"/' "$r" >"$out/TEST-lab-$name.xml"
-  head=$(grep -m1 -o '<testsuite [^>]*>' "$r")
-  attr() { sed -n "s/.* $1=\"\\([0-9]*\\)\".*/\\1/p" <<<"$head"; }
-  total=$((total + $(attr tests))); failed=$((failed + $(attr failures) + $(attr errors)))
-  skipped=$((skipped + $(attr skipped))); n=$((n + 1))
+  reports+=("$r")
   grep -o '<testcase name="[^"]*" classname="[^"]*" time="[^"]*"' "$r" |
     sed 's/<testcase name="\([^"]*\)" classname="io.kiln.microvm.\([^"]*\)" time="\([^"]*\)"/  \2.\1: \3 s/' >&2
 done
+count_reports "${reports[@]}"
+total=$REPORTS_TESTS failed=$REPORTS_FAILED skipped=$REPORTS_SKIPPED
 secs=$(( $(date +%s) - start ))
-if [ "$n" = 0 ]; then
+if [ "${#reports[@]}" = 0 ]; then
   say "FAILED: no test reports came back from the lab (lab exit $rc) in ${secs}s"
   exit $(( rc == 0 ? 1 : rc ))
 fi

@@ -21,3 +21,20 @@ kiln_prepare() {
   fi
   export KILN_GUEST_DIR
 }
+
+# count_reports REPORT...: adds up Surefire/Failsafe XML reports (the attributes of each
+# <testsuite>) into REPORTS_TESTS, REPORTS_FAILED (failures + errors) and REPORTS_SKIPPED.
+# The one way the scripts count tests: scripts/test-summary.sh and lab/run-kvm-tests.sh.
+count_reports() {
+  REPORTS_TESTS=0 REPORTS_FAILED=0 REPORTS_SKIPPED=0
+  local report head
+  for report in "$@"; do
+    head=$(grep -m1 -o '<testsuite [^>]*>' "$report" || true)
+    REPORTS_TESTS=$((REPORTS_TESTS + $(report_attr tests "$head")))
+    REPORTS_FAILED=$((REPORTS_FAILED + $(report_attr failures "$head") + $(report_attr errors "$head")))
+    REPORTS_SKIPPED=$((REPORTS_SKIPPED + $(report_attr skipped "$head")))
+  done
+}
+
+# report_attr NAME TESTSUITE_TAG: the number in attribute NAME of the tag.
+report_attr() { sed -n "s/.* $1=\"\\([0-9]*\\)\".*/\\1/p" <<<"$2"; }
