@@ -38,10 +38,13 @@ import java.util.function.Predicate;
  *   <li>private memory with no instance, then with {@code --idle} idle instances of a second
  *       function {@code warm} (its minimum): the VMM processes' and the invoker JVM's
  *       Private_Clean + Private_Dirty, guest RAM (the snapshot's memory file) apart;</li>
- *   <li>sequential warm calls on those instances.</li>
+ *   <li>sequential warm calls on those instances; then {@code warm} is deleted and the memory
+ *       with no instance measured again, for the JVM's own drift.</li>
  * </ol>
  * Raw results go to {@code OUT/engine-NAME.json}, rewritten after every step, so a run cut
  * short still leaves what it measured; {@code --table OUT} renders them ({@link EnginesTable}).
+ * {@code --make-jar FILE} writes the function jar (on the host: javac takes over a minute under
+ * the lab's TCG) and {@code --jar FILE} deploys it.
  */
 public final class EnginesBench {
 
@@ -55,6 +58,7 @@ public final class EnginesBench {
         int warm = 200;
         int idle = 4;
         Path out = null;
+        Path jar = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--engines" -> engines = Arrays.asList(args[++i].split(","));
@@ -62,6 +66,11 @@ public final class EnginesBench {
                 case "--warm" -> warm = Integer.parseInt(args[++i]);
                 case "--idle" -> idle = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--jar" -> jar = Path.of(args[++i]);
+                case "--make-jar" -> { // on the host: javac takes over a minute under the lab's TCG
+                    Files.write(Path.of(args[++i]), Fixtures.functions());
+                    return;
+                }
                 case "--table" -> {
                     System.out.print(EnginesTable.render(Path.of(args[++i])));
                     return;
@@ -73,9 +82,10 @@ public final class EnginesBench {
             throw new IllegalArgumentException("--out DIR is required (raw results; --table DIR renders them)");
         }
         Files.createDirectories(out);
+        byte[] function = jar != null ? Files.readAllBytes(jar) : Fixtures.functions();
         int failed = 0;
         for (String engine : engines) {
-            if (!new EnginesBench(engine, out.resolve("engine-" + engine + ".json")).run(cold, warm, idle)) {
+            if (!new EnginesBench(engine, out.resolve("engine-" + engine + ".json"), function).run(cold, warm, idle)) {
                 failed++;
             }
         }
@@ -86,10 +96,13 @@ public final class EnginesBench {
     private final String engine;
     private final Path file;
     private final ObjectNode result = JSON.createObjectNode();
+    /** The fixtures' functions jar, with {@code com.example.Echo}. */
+    private final byte[] jar;
 
-    private EnginesBench(String engine, Path file) {
+    private EnginesBench(String engine, Path file, byte[] jar) {
         this.engine = engine;
         this.file = file;
+        this.jar = jar;
     }
 
     private boolean run(int cold, int warm, int idle) throws IOException, InterruptedException {
@@ -100,9 +113,10 @@ public final class EnginesBench {
         Path data = Files.createTempDirectory("kiln-engines-bench-");
         String stage = "starting the invoker";
         boolean ok = true;
-        // Boot: 4 min (the lab boots in about a minute); calls wait for their start, not for capacity.
+        // Boot: 4 min (the lab boots in one or two); calls wait for their start, not for capacity.
+        // Restores: a minute (RESTORED took up to 3.5 s in the lab, on a loaded machine; the default is 10 s).
         InvokerConfig config = InvokerConfig.defaults(data).withEngine(engine).withMemoryBudgetMib(4096)
-                .withQueue(100, Duration.ofMinutes(5));
+                .withQueue(100, Duration.ofMinutes(5)).withStartTimeouts(Duration.ofMinutes(4), Duration.ofMinutes(1));
         try (Invoker invoker = Invoker.start(config, new SimpleMeterRegistry())) {
             result.put("engineReason", invoker.engine().reason());
             FunctionConfig echo = FunctionConfig.of("com.example.Echo").withMemoryMib(MEMORY_MIB)
@@ -134,6 +148,13 @@ public final class EnginesBench {
             save();
             stage = "warm calls";
             warmCalls(invoker, warm);
+            // A second baseline, with the instances gone again: how far the JVM's own private
+            // memory moves by itself, the error bar of its growth per instance.
+            stage = "memory after deleting warm";
+            invoker.delete("warm");
+            waitForNoInstances(invoker);
+            memory.set("after", memory(data));
+            save();
             stage = "shutting down";
         } catch (Exception | Error e) {
             ok = false;
@@ -149,11 +170,11 @@ public final class EnginesBench {
     }
 
     /** Deploys, timing each progress line as it arrives. */
-    private static ObjectNode deploy(Invoker invoker, String name, FunctionConfig config) throws IOException {
+    private ObjectNode deploy(Invoker invoker, String name, FunctionConfig config) throws IOException {
         ObjectNode d = JSON.createObjectNode();
         ArrayNode lines = d.putArray("progress");
         long start = System.nanoTime();
-        invoker.deploy(name, new ByteArrayInputStream(Fixtures.functions()), config, line -> {
+        invoker.deploy(name, new ByteArrayInputStream(jar), config, line -> {
             lines.addObject().put("atMs", (System.nanoTime() - start) / 1_000_000).put("line", line);
             say("  deploy " + name + " +" + (System.nanoTime() - start) / 1_000_000 + " ms: " + line);
         });

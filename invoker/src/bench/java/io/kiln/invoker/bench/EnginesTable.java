@@ -112,7 +112,7 @@ final class EnginesTable {
         r.add(new Row("function snapshot (restore base, RESTORED, LOAD, init, snapshot), first deploy",
                 n -> progress(n.path("deploy"), FUNCTION_READY), "ms"));
         r.add(new Row("the same, second function", n -> progress(n.path("deployWarm"), FUNCTION_READY), "ms"));
-        r.add(new Row("first deploy, wall", n -> num(n.path("deploy").path("wallMs")), "ms"));
+        r.add(new Row("first deploy, wall (from the jar's upload)", EnginesTable::deployWall, "ms"));
         r.add(new Row("**restore → first RESULT** (start + invoke), p50", n -> cold(n, c -> c.path("startUs").asLong()
                 + c.path("invokeUs").asLong()), "ms"));
         r.add(new Row("&nbsp;&nbsp;engine's share: snapshot files → vCPUs running (process: agent spawned), p50",
@@ -155,6 +155,17 @@ final class EnginesTable {
             }
         }
         return OptionalDouble.empty();
+    }
+
+    /**
+     * The first deploy's wall time from its first progress line ("receiving the jar"): runs before
+     * the harness compiled the fixture jar outside the clock counted that compilation too.
+     */
+    private static OptionalDouble deployWall(JsonNode n) {
+        JsonNode d = n.path("deploy");
+        OptionalDouble wall = num(d.path("wallMs"));
+        return wall.isEmpty() ? wall : OptionalDouble.of(wall.getAsDouble() - d.path("progress").path(0).path("atMs")
+                .asLong(0));
     }
 
     /** From the "runtime ready" line to the "base snapshot ready" line, as they arrived. */
