@@ -13,7 +13,7 @@
 # Needs the build (mvn -B -ntp -q -DskipTests package; the harness is built here) and the guest
 # image (KILN_GUEST_DIR, or ~/.cache/kiln/guest/current). Raw results (engine-*.json, the
 # harness's output, the host's load average every 15 s) go to
-# bench/results/<date>-lab-engines/ (or -host-engines with --host); the Markdown table is
+# bench/results/<date>-lab-engines[-N]/ (or -host-engines with --host); the Markdown table is
 # printed and written there as table.md. Everything in the lab runs under TCG: compare the
 # engines side by side, not with numbers taken elsewhere. About 12 minutes.
 set -euo pipefail
@@ -41,12 +41,17 @@ guest=${KILN_GUEST_DIR:-$(readlink -f "${KILN_CACHE:-$HOME/.cache/kiln}/guest/cu
   fail "no guest image: run microvm/guest/build.sh (or set KILN_GUEST_DIR)"
 bench/run-harness.sh --build-only invoker
 
+# A run never overwrites an earlier one's results: the second of the day gets -2, and so on.
 out=$PWD/bench/results/$(date -u +%Y-%m-%d)-$([ "$host" = 1 ] && echo host || echo lab)-engines
-rm -rf "$out"; mkdir -p "$out"
+n=1 base=$out
+while [ -e "$out" ]; do n=$((n + 1)); out=$base-$n; done
+mkdir -p "$out"
 # A fixed, pre-touched heap: the harness measures the JVM's private memory with and without
 # idle instances, and a heap that grows in between would count as theirs.
 jvm_opts="-Xms512m -Xmx512m -XX:+AlwaysPreTouch"
-args=(--engines "$engines" --cold "$cold" --warm "$warm" --idle "$idle" --out "$out")
+# The function jar, compiled here: javac takes over a minute under the lab's TCG.
+KILN_BENCH_PREBUILT=1 bench/run-harness.sh invoker io.kiln.invoker.bench.EnginesBench --make-jar "$out/functions.jar"
+args=(--engines "$engines" --cold "$cold" --warm "$warm" --idle "$idle" --out "$out" --jar "$out/functions.jar")
 { git rev-parse HEAD; git status --short | head -20; echo "guest image $guest"; echo "args ${args[*]}"; } >"$out/build.txt"
 
 # The host's load average during the run: the lab is one QEMU process among whatever else runs here.
