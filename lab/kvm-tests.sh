@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs the tests named in $1 through Maven, offline, against the classes built on the host, in
+# the microvm and invoker modules, with the invoker's VM tests on the Java engine
+# (kiln.test.engine=kvm), and copies the Surefire reports to $LAB_RESULTS. Called by
+# lab/run-kvm-tests.sh: inside the lab (cwd = the repository; whatever it writes outside
+# $LAB_RESULTS lands in the lab's tmpfs overlay), or directly on a host with hardware KVM.
+#
+#   lab/kvm-tests.sh TESTS [GUEST_TIMEOUT_SEC] [SLOWDOWN]
+set -u
+tests=$1
+timeout=${2:-300}
+slowdown=${3:-10}
+echo "[kvm-tests] $(uname -r), kvm_amd $(cat /sys/module/kvm_amd/initstate 2>/dev/null || echo absent)," \
+  "kvm_intel $(cat /sys/module/kvm_intel/initstate 2>/dev/null || echo absent), $(nproc) CPU," \
+  "$(free -m | awk '/^Mem:/{print $2}') MiB" >&2
+# Old reports (in the lab: the host's, in the overlay's lower layer) would be copied as this run's.
+rm -rf microvm/target/surefire-reports invoker/target/surefire-reports
+# C1 only: Maven's own JIT work is a large part of its start-up under TCG.
+export MAVEN_OPTS="${MAVEN_OPTS:--XX:TieredStopAtLevel=1}"
+mvn -o -B -ntp -pl microvm,invoker -am test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dmaven.main.skip=true -Denforcer.skip=true -Dkiln.test.guestTimeoutSeconds="$timeout" \
+  -Dkiln.test.printConsole=true -Dkiln.test.engine=kvm -Dkiln.test.slowdown="$slowdown"
+rc=$?
+for dir in microvm/target/surefire-reports invoker/target/surefire-reports; do
+  ls "$dir"/TEST-*.xml >/dev/null 2>&1 && cp "$dir"/TEST-*.xml "$LAB_RESULTS"/
+done
+exit $rc
