@@ -18,10 +18,11 @@ cd "$(dirname "$0")/.."
 say() { printf '[kvm-tests] %s\n' "$*" >&2; }
 . scripts/lib.sh
 
-lab_tests=LinuxBootTest,LinuxSnapshotRestoreTest,VmInvokerTest,TripleFaultGuestTest,BootProtocolGuestTest,ConsoleEchoGuestTest,HostileGuestTest,SnapshotRestoreGuestTest,FailedCreateTest,IoctlsTest,KvmProbeTest
+lab_tests=LinuxBootTest,LinuxSnapshotRestoreTest,VmInvokerTest,ExamplesEndToEndIT#hello,TripleFaultGuestTest,BootProtocolGuestTest,ConsoleEchoGuestTest,HostileGuestTest,SnapshotRestoreGuestTest,FailedCreateTest,IoctlsTest,KvmProbeTest
 # On hardware the ordinary run already ran the microvm ones (they use /dev/kvm wherever it is
-# hardware); only the Java engine's end to end is new.
-hw_tests=VmInvokerTest
+# hardware); only the Java engine's end to end (the invoker's, and hello through the gateway and
+# the CLI) is new.
+hw_tests=VmInvokerTest,ExamplesEndToEndIT#hello
 tests="" lab_timeout=900
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +42,7 @@ if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
 else
   where=lab tests=${tests:-$lab_tests} guest_timeout=300 slowdown=10
 fi
-[ -d microvm/target/test-classes ] && [ -d invoker/target/test-classes ] ||
+[ -d microvm/target/test-classes ] && [ -d invoker/target/test-classes ] && [ -f cli/target/kiln-cli.jar ] ||
   { say "ERROR: not built: run mvn -B -ntp -q -DskipTests package first"; exit 2; }
 guest=${KILN_GUEST_DIR:-$(readlink -f "${KILN_CACHE:-$HOME/.cache/kiln}/guest/current" 2>/dev/null || true)}
 [ -n "$guest" ] && [ -f "$guest/vmlinux" ] || { say "ERROR: no guest image: run microvm/guest/build.sh (or set KILN_GUEST_DIR)"; exit 2; }
