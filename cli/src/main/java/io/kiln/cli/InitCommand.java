@@ -1,6 +1,5 @@
 package io.kiln.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -186,24 +185,23 @@ final class InitCommand implements Callable<Integer> {
         if (apiVersion != null) {
             return apiVersion;
         }
-        String server = null;
+        String url = kiln.settings().url().toString();
+        String why;
         try {
-            JsonNode health = kiln.client().getJson("/healthz", null);
-            server = health.path("version").asText(null);
+            String server = kiln.client().getJson("/healthz", null).path("version").asText("unknown");
+            if (!server.equals("unknown")) {
+                err.println("Function API " + server + ", the version of the server at " + url);
+                return server;
+            }
+            why = "the Kiln server at " + url + " does not say its version";
         } catch (CliException unreachable) {
-            // no server: this CLI's version
-        }
-        if (server != null && !server.equals("unknown")) {
-            err.println("Function API " + server + ", the version of the server at " + kiln.settings().url());
-            return server;
+            why = "no Kiln server answered at " + url;
         }
         String own = Kiln.version();
         if (own.equals("dev")) {
-            throw Kiln.usage(spec, "No Kiln server answered at " + kiln.settings().url()
-                    + " to say its version, and this CLI does not know its own: give --api-version.");
+            throw Kiln.usage(spec, "This CLI does not know its own version and " + why + ": give --api-version.");
         }
-        err.println("Function API " + own + ", this CLI's version (no Kiln server answered at "
-                + kiln.settings().url() + ")");
+        err.println("Function API " + own + ", this CLI's version (" + why + ")");
         return own;
     }
 

@@ -58,7 +58,7 @@ class InitCommandTest {
     @Test
     void withoutAServerTheVersionMustBeGivenWhenTheCliDoesNotKnowItsOwn() {
         // Run from classes, the CLI has no jar manifest, hence no version of its own.
-        usage(cli().run("init", "lonely"), "No Kiln server answered at");
+        usage(cli().run("init", "lonely"), "This CLI does not know its own version and no Kiln server answered at");
         assertFalse(Files.exists(home.resolve("lonely")));
     }
 

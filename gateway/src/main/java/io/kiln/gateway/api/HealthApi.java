@@ -49,7 +49,7 @@ public final class HealthApi {
     static final String VERSION = version();
 
     private static String version() {
-        try (InputStream in = HealthApi.class.getResourceAsStream("kiln-gateway.properties")) {
+        try (InputStream in = HealthApi.class.getResourceAsStream("/io/kiln/gateway/kiln-gateway.properties")) {
             if (in == null) {
                 return "unknown";
             }
