@@ -29,6 +29,11 @@ import java.util.List;
  *       {@code bad_input}, {@code bad_output}, {@code result_too_large}), the message and the
  *       exception's class; {@link #status()} throws, saying so.</li>
  * </ul>
+ *
+ * <p>This is the answer as the agent gives it. The gateway then applies HTTP's own rules, which
+ * a handler rarely meets: it drops hop-by-hop, {@code Content-Length} and {@code X-Kiln-*}
+ * response headers, sends no body with 204 and 304, and refuses a status outside 200-599 as
+ * {@code bad_output}.
  */
 public final class Result {
 
