@@ -153,6 +153,7 @@ final class InitCommand implements Callable<Integer> {
             throw new CliException(Exit.FAILED, "Cannot create " + dir + ": " + e);
         }
 
+        kitMissing(version).ifPresent(err::println);
         PrintStream out = kiln.env().out();
         out.println("Created " + dir + " (" + t.name() + " template, handler " + values.get("handler") + ")");
         out.println();
@@ -203,6 +204,19 @@ final class InitCommand implements Callable<Integer> {
         }
         err.println("Function API " + own + ", this CLI's version (" + why + ")");
         return own;
+    }
+
+    /** A warning when the function kit of {@code version} is not in ~/.m2/repository, where the project looks for it. */
+    private java.util.Optional<String> kitMissing(String version) {
+        Path repo = kiln.env().home().resolve(".m2/repository/io/kiln");
+        for (String artifact : new String[]{"kiln-function-api", "kiln-function-testkit"}) {
+            if (!Files.isRegularFile(repo.resolve(artifact).resolve(version).resolve(artifact + "-" + version + ".jar"))) {
+                return java.util.Optional.of("Note: io.kiln:" + artifact + ":" + version + " is not in ~/.m2/repository, "
+                        + "and `mvn package` needs it. Install the function kit: ./run.sh in the Kiln repository, or "
+                        + "there: mvn -B -ntp -DskipTests -Pfunction-kit -pl function-runtime/testkit -am install");
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** The template's main dependency, indented for the pom's {@code <dependencies>}. */

@@ -56,6 +56,21 @@ class InitCommandTest {
     }
 
     @Test
+    void saysSoWhenTheFunctionKitIsNotInTheLocalRepository() throws Exception {
+        TestCli.Result missing = cli().run("init", "kitless", "--api-version", "9.8.7");
+        assertEquals(Exit.OK, missing.exit(), missing.toString());
+        assertTrue(missing.stderr().contains("Note: io.kiln:kiln-function-api:9.8.7 is not in ~/.m2/repository, and "
+                + "`mvn package` needs it. Install the function kit: ./run.sh"), missing.stderr());
+        for (String a : new String[]{"kiln-function-api", "kiln-function-testkit"}) {
+            Path dir = Files.createDirectories(home.resolve(".m2/repository/io/kiln/" + a + "/9.8.7"));
+            Files.write(dir.resolve(a + "-9.8.7.jar"), new byte[]{1});
+        }
+        TestCli.Result present = cli().run("init", "kitful", "--api-version", "9.8.7");
+        assertEquals(Exit.OK, present.exit(), present.toString());
+        assertEquals("", present.stderr());
+    }
+
+    @Test
     void withoutAServerTheVersionMustBeGivenWhenTheCliDoesNotKnowItsOwn() {
         // Run from classes, the CLI has no jar manifest, hence no version of its own.
         usage(cli().run("init", "lonely"), "This CLI does not know its own version and no Kiln server answered at");

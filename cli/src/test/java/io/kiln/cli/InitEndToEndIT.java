@@ -121,8 +121,8 @@ class InitEndToEndIT {
     private static void fromTemplate(String name, String template, String answer, String logLine) throws Exception {
         KilnProcess init = run(projects, List.of("kiln", "init", name, "--template", template));
         assertEquals(0, init.exit(), init.toString());
-        assertTrue(init.err().contains("Function API " + System.getProperty("kiln.version") + ", the version of the server"),
-                init.toString());
+        assertEquals("Function API " + System.getProperty("kiln.version") + ", the version of the server at " + gateway.url
+                + "\n", init.err(), "and no note that the function kit is missing: " + init);
         Path dir = projects.resolve(name);
         List<String> lines = shBlock(Files.readString(dir.resolve("README.md")), "# " + name);
         assertEquals(List.of("mvn package", "kiln deploy " + name + " --project . --handler ",
