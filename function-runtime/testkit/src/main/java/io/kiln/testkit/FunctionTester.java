@@ -22,17 +22,17 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Calls a function in this JVM the way Kiln's agent calls it when it is deployed: the agent's
  * own init ({@code InitRunner}: static init, the no-argument constructor, before-snapshot
  * hooks) and its own call path ({@code CallRunner}: input binding, the handler, output mapping,
- * error reports). A unit test sees the status, headers, body and error a deployed call gives.
+ * error reports). A unit test sees the status, headers, body and error a deployed call gives
+ * (before the gateway's HTTP rules: see {@link Result}).
  *
  * <pre>{@code
  * FunctionTester fn = FunctionTester.of(Greeter.class);
- * FunctionTester.Result r = fn.call("{\"name\":\"Ada\"}");
+ * Result r = fn.call("{\"name\":\"Ada\"}");
  * assertEquals("{\"message\":\"Hello, Ada!\"}", r.bodyText());
  * }</pre>
  *
@@ -44,15 +44,13 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class FunctionTester {
 
-    /** Calls are numbered from a random start, so ids look like the platform's. */
-    private static final long FIRST_CALL_ID = ThreadLocalRandom.current().nextLong() >>> 1;
-
     private final LoadedFunction function;
     private final ByteArrayOutputStream channel;
     private final LogRouter logs;
     private final CallRunner runner;
     private final long timeoutMs;
-    private long nextCallId = FIRST_CALL_ID;
+    /** A tester's calls are numbered 1, 2, ...: {@code Context.callId()}, Lambda's request id {@code 0000000000000001}. */
+    private long nextCallId = 1;
 
     private FunctionTester(LoadedFunction function, ByteArrayOutputStream channel, LogRouter logs,
                            long timeoutMs) {

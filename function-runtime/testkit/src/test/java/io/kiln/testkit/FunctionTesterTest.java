@@ -58,7 +58,8 @@ class FunctionTesterTest {
         @Override
         public String handleRequest(Map<String, String> in, com.amazonaws.services.lambda.runtime.Context ctx) {
             ctx.getLogger().log("lambda " + in.get("name"));
-            return in.get("name") + " in " + ctx.getFunctionName() + " with " + ctx.getMemoryLimitInMB() + " MB";
+            return in.get("name") + " in " + ctx.getFunctionName() + " with " + ctx.getMemoryLimitInMB() + " MB, call "
+                    + ctx.getAwsRequestId();
         }
     }
 
@@ -143,7 +144,9 @@ class FunctionTesterTest {
     void lambdaHandlersGetLambdaSemanticsAndContext() {
         FunctionTester fn = FunctionTester.builder(Lambda.class).name("lam").memoryMb(512).build();
         Result r = fn.call("{\"name\":\"Ada\"}");
-        assertEquals("\"Ada in lam with 512 MB\"", r.bodyText(), "a Lambda String result is JSON, as on Lambda");
+        assertEquals("\"Ada in lam with 512 MB, call 0000000000000001\"", r.bodyText(),
+                "a Lambda String result is JSON, as on Lambda");
+        assertEquals("\"Bo in lam with 512 MB, call 0000000000000002\"", fn.call("{\"name\":\"Bo\"}").bodyText());
         assertEquals("application/json", r.contentType());
         assertEquals(List.of("lambda Ada"), r.logs());
     }
