@@ -26,7 +26,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
@@ -37,6 +40,7 @@ import static io.kiln.invoker.testing.Calls.start;
 import static io.kiln.invoker.testing.Calls.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -274,5 +278,29 @@ class VmInvokerTest {
                 System.setProperty(GuestImage.DIR_PROPERTY, before);
             }
         }
+    }
+
+    @Test
+    @Order(10)
+    void twoClonesDrawDifferentRandomBytesAndTheirClockNeverGoesBack() throws IOException {
+        // Zero keep-alive: each call is a fresh clone of the one function snapshot.
+        deploy("clones", FunctionConfig.of("com.example.CloneProbe").withMemoryMib(256)
+                .withKeepAlive(Duration.ZERO), new ArrayList<>());
+        List<Map<String, String>> clones = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            CallResult r = call(invoker, "clones", "clone");
+            assertTrue(r.timings().cold(), "call " + i + " ran on a fresh clone");
+            Map<String, String> fields = new HashMap<>();
+            for (String kv : text(r).split(" ")) {
+                fields.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+            assertEquals(Set.of("urandom", "secure", "initNanos", "nowNanos"), fields.keySet(), text(r));
+            assertTrue(Long.parseLong(fields.get("nowNanos")) >= Long.parseLong(fields.get("initNanos")),
+                    "the monotonic clock went back across the restore: " + text(r));
+            clones.add(fields);
+        }
+        assertEquals(clones.get(0).get("initNanos"), clones.get(1).get("initNanos"), "both from one snapshot");
+        assertNotEquals(clones.get(0).get("urandom"), clones.get(1).get("urandom"), "/dev/urandom shared by clones");
+        assertNotEquals(clones.get(0).get("secure"), clones.get(1).get("secure"), "SecureRandom shared by clones");
     }
 }
