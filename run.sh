@@ -21,8 +21,11 @@ done
 . scripts/lib.sh
 kiln_prepare
 start=$SECONDS
-echo "[run] building Kiln and the examples" >&2
-mvn -B -q -ntp -DskipTests package >&2
+# -Pfunction-kit: kiln-function-api and kiln-function-testkit also go into ~/.m2 (with sources
+# and javadoc), where a project made by `kiln init` outside this tree finds them. Nothing else
+# is installed.
+echo "[run] building Kiln and the examples; installing the function API and test kit into ~/.m2" >&2
+mvn -B -q -ntp -DskipTests -Pfunction-kit install >&2
 echo "[run] built in $((SECONDS - start)) s" >&2
 
 data=${KILN_DATA:-$HOME/.local/share/kiln}

@@ -106,10 +106,7 @@ final class DeployCommand implements Callable<Integer> {
         CliEnv e = kiln.env();
         Path jar;
         if (source.project != null) {
-            Path dir = e.path(source.project);
-            ProjectBuild.Plan plan = ProjectBuild.plan(dir);
-            ProjectBuild.run(plan, dir, e.err());
-            jar = ProjectBuild.pickJar(dir.resolve("target"));
+            jar = ProjectBuild.build(e.path(source.project), e.err());
         } else {
             jar = e.path(source.jar);
             if (!Files.isRegularFile(jar)) {

@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,7 +99,45 @@ final class InvokeCommand implements Callable<Integer> {
             + "timings) to stderr.")
     boolean verbose;
 
-    private record Body(HttpRequest.BodyPublisher publisher, String contentType) {
+    @Option(names = "--local", description = "No server: run the function from --project or --jar in an agent "
+            + "process on this machine (NOT isolated: no VM; for development). Needs --handler.")
+    boolean local;
+
+    @Option(names = "--project", paramLabel = "DIR", description = "With --local: the Maven project to build and run.")
+    String project;
+
+    @Option(names = "--jar", paramLabel = "FILE", description = "With --local: the jar to run.")
+    String jar;
+
+    @Option(names = "--handler", paramLabel = "CLASS", description = "With --local: the handler, as for kiln deploy.")
+    String handler;
+
+    @Option(names = "--env", paramLabel = "K=V", description = "With --local: an environment entry (repeatable).")
+    List<String> env = new ArrayList<>();
+
+    /** The request body: bytes, or a file read when it is sent; and its default content type. */
+    private record Body(byte[] bytes, Path file, String contentType) {
+        /** No body at all: nothing given, stdin a terminal. */
+        static final Body NONE = new Body(null, null, null);
+
+        HttpRequest.BodyPublisher publisher() {
+            if (file == null && bytes == null) {
+                return HttpRequest.BodyPublishers.noBody();
+            }
+            try {
+                return file != null ? HttpRequest.BodyPublishers.ofFile(file) : HttpRequest.BodyPublishers.ofByteArray(bytes);
+            } catch (FileNotFoundException ex) {
+                throw new CliException(Exit.USAGE, "There is no file " + file + " to send.");
+            }
+        }
+
+        byte[] read() {
+            try {
+                return file != null ? Files.readAllBytes(file) : bytes != null ? bytes : new byte[0];
+            } catch (IOException ex) {
+                throw new CliException(Exit.USAGE, "Cannot read " + file + ": " + ex.getMessage());
+            }
+        }
     }
 
     @Override
@@ -114,21 +153,16 @@ final class InvokeCommand implements Callable<Integer> {
             throw Kiln.usage(spec, "--method takes an HTTP method like GET or POST, got '" + method + "'");
         }
         Body body = body();
+        if (local || project != null || jar != null || handler != null || !env.isEmpty()) {
+            return local(body, queue);
+        }
         HttpRequest.Builder b = kiln.client().request(queue ? "/async-function/" + KilnClient.segment(name)
                 : "/function/" + KilnClient.segment(name) + subPath());
-        String type = contentType != null ? contentType : body.contentType();
-        if (type != null) {
-            b.header("Content-Type", type);
-        }
-        for (String h : headers) {
-            int colon = h.indexOf(':');
-            if (colon <= 0) {
-                throw Kiln.usage(spec, "-H takes 'Name: value', got '" + h + "'");
-            }
+        for (Map.Entry<String, String> h : requestHeaders(body)) {
             try {
-                b.header(h.substring(0, colon).strip(), h.substring(colon + 1).strip());
+                b.header(h.getKey(), h.getValue());
             } catch (IllegalArgumentException e) {
-                throw Kiln.usage(spec, "-H '" + h + "': " + e.getMessage());
+                throw Kiln.usage(spec, "-H '" + h.getKey() + ": " + h.getValue() + "': " + e.getMessage());
             }
         }
         String m = method == null ? "POST" : method.toUpperCase(Locale.ROOT);
@@ -160,26 +194,133 @@ final class InvokeCommand implements Callable<Integer> {
         CliEnv e = kiln.env();
         if (input != null && input.data != null) {
             String type = Json.parse(input.data) != null ? "application/json" : "text/plain; charset=utf-8";
-            return new Body(HttpRequest.BodyPublishers.ofString(input.data, StandardCharsets.UTF_8), type);
+            return new Body(input.data.getBytes(StandardCharsets.UTF_8), null, type);
         }
         if (input != null && input.file != null) {
             Path f = e.path(input.file);
-            try {
-                return new Body(HttpRequest.BodyPublishers.ofFile(f), "application/octet-stream");
-            } catch (FileNotFoundException ex) {
+            if (!Files.isRegularFile(f)) {
                 throw new CliException(Exit.USAGE, "There is no file " + f + " to send.");
             }
+            return new Body(null, f, "application/octet-stream");
         }
         if (!e.inTty()) {
             try {
                 byte[] bytes = e.in().readAllBytes();
-                return new Body(HttpRequest.BodyPublishers.ofByteArray(bytes),
-                        bytes.length == 0 ? null : "application/octet-stream");
+                return new Body(bytes, null, bytes.length == 0 ? null : "application/octet-stream");
             } catch (IOException ex) {
                 throw new CliException(Exit.FAILED, "Cannot read standard input: " + ex.getMessage());
             }
         }
-        return new Body(HttpRequest.BodyPublishers.noBody(), null);
+        return Body.NONE;
+    }
+
+    /** The request's headers as given: the content type, then every -H. */
+    private List<Map.Entry<String, String>> requestHeaders(Body body) {
+        List<Map.Entry<String, String>> all = new ArrayList<>();
+        String type = contentType != null ? contentType : body.contentType();
+        if (type != null) {
+            all.add(Map.entry("Content-Type", type));
+        }
+        for (String h : headers) {
+            int colon = h.indexOf(':');
+            if (colon <= 0) {
+                throw Kiln.usage(spec, "-H takes 'Name: value', got '" + h + "'");
+            }
+            all.add(Map.entry(h.substring(0, colon).strip(), h.substring(colon + 1).strip()));
+        }
+        return all;
+    }
+
+    // ---- --local ---------------------------------------------------------------------------
+
+    /** {@code --local}: build or take the jar, run it in an agent process, call it once. */
+    private int local(Body body, boolean queue) {
+        if (!local) {
+            throw Kiln.usage(spec, "--project, --jar, --handler and --env work only with --local");
+        }
+        if (queue) {
+            throw Kiln.usage(spec, "--local calls are sync: --async and --wait need a server");
+        }
+        if (handler == null) {
+            throw Kiln.usage(spec, "--local needs --handler CLASS (as for kiln deploy)");
+        }
+        if ((project == null) == (jar == null)) {
+            throw Kiln.usage(spec, "--local needs one of --project DIR or --jar FILE");
+        }
+        Map<String, String> environment = new java.util.LinkedHashMap<>();
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw Kiln.usage(spec, "--env takes K=V, got '" + kv + "'");
+            }
+            environment.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        CliEnv e = kiln.env();
+        Path agentJar = LocalAgent.agentJar(e);
+        Path file;
+        if (project != null) {
+            file = ProjectBuild.build(e.path(project), e.err());
+        } else {
+            file = e.path(jar);
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException ex) {
+            throw new CliException(Exit.USAGE, "Cannot read the jar " + file + ": " + ex.getMessage());
+        }
+        e.err().println("Running " + name + " locally (" + handler + " from " + file.getFileName() + ") in an agent "
+                + "process on this machine: NOT isolated (no VM, no snapshot; it runs with your rights). "
+                + "For development only.");
+        String m = method == null ? "POST" : method.toUpperCase(Locale.ROOT);
+        String below = subPath();
+        ObjectNode meta = LocalAgent.httpMeta(m, below, requestHeaders(body));
+        io.kiln.protocol.Frame answer;
+        try (LocalAgent agent = LocalAgent.start(agentJar, e.err())) {
+            agent.load(bytes, handler, name, environment);
+            answer = agent.invoke(meta, body.read());
+        }
+        if (answer instanceof io.kiln.protocol.ResultFrame r) {
+            CallReply reply = localReply(r);
+            if (verbose) {
+                printHead(reply);
+            }
+            return print(reply);
+        }
+        if (!(answer instanceof io.kiln.protocol.ErrorFrame error)) {
+            throw new CliException(Exit.FAILED, "The agent answered the call with " + answer.type());
+        }
+        JsonNode err = Json.parse(error.metadata().getBytes(StandardCharsets.UTF_8));
+        ObjectNode shown = Json.object().put("code", err.path("code").asText()).put("message", err.path("message").asText())
+                .put("callId", LocalAgent.callId());
+        if (err.hasNonNull("type")) {
+            shown.put("type", err.get("type").asText());
+        }
+        if (kiln.json()) {
+            ObjectNode o = Json.object();
+            o.set("error", shown);
+            e.out().println(Json.pretty(o));
+        } else {
+            e.err().println(callFailure(name, 0, shown, null).replace(", HTTP 0", ""));
+        }
+        return Exit.FAILED;
+    }
+
+    /** A RESULT as the gateway answers it: the {@code http} status and headers, else 200 and the content type. */
+    private static CallReply localReply(io.kiln.protocol.ResultFrame r) {
+        JsonNode meta = Json.parse(r.metadata().getBytes(StandardCharsets.UTF_8));
+        List<Map.Entry<String, String>> hs = new ArrayList<>();
+        int status = 200;
+        JsonNode http = meta == null ? null : meta.get("http");
+        if (http != null && http.isObject()) {
+            status = http.path("status").asInt(200);
+            for (JsonNode pair : http.path("headers")) {
+                hs.add(Map.entry(pair.get(0).asText(), pair.get(1).asText()));
+            }
+        } else if (meta != null && meta.hasNonNull("contentType")) {
+            hs.add(Map.entry("Content-Type", meta.get("contentType").asText()));
+        }
+        return new CallReply(status, hs, LocalAgent.callId(), r.body());
     }
 
     /** The platform refused the call before it ran: no token, no such function. */

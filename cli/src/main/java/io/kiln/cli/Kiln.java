@@ -30,6 +30,7 @@ import java.nio.charset.StandardCharsets;
                     + "~/.local/share/kiln/token), so after ./run.sh no login is needed.",
         },
         subcommands = {
+            InitCommand.class,
             DeployCommand.class,
             InvokeCommand.class,
             ListCommand.class,
@@ -43,7 +44,8 @@ import java.nio.charset.StandardCharsets;
         },
         footerHeading = "%nExamples:%n",
         footer = {
-            "  kiln deploy hello --jar target/hello.jar --handler com.example.hello.Hello",
+            "  kiln init hello && cd hello && mvn package",
+            "  kiln deploy hello --project . --handler com.example.hello.Hello",
             "  kiln invoke hello --data 'Ada'",
             "  kiln ls",
             "  kiln logs hello -f",

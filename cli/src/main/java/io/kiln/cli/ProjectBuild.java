@@ -100,6 +100,12 @@ public final class ProjectBuild {
         }
     }
 
+    /** Builds the project in {@code dir} (its output copied to {@code log}) and returns its one jar. */
+    public static Path build(Path dir, PrintStream log) {
+        run(plan(dir), dir, log);
+        return pickJar(dir.resolve("target"));
+    }
+
     /** Runs the build, its output copied to {@code log}; a {@link Exit#DEPLOY_FAILED} failure if it fails. */
     public static void run(Plan plan, Path dir, PrintStream log) {
         log.println("Building " + dir + ": " + String.join(" ", plan.command())

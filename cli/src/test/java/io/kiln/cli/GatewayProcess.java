@@ -38,8 +38,11 @@ final class GatewayProcess {
         this.log = log;
     }
 
-    /** Starts a gateway on {@code engine} with its data under {@code work}; waits for /healthz. */
-    static GatewayProcess start(Path work, String engine, Duration startTimeout) throws Exception {
+    /**
+     * Starts a gateway on {@code engine} with its data under {@code work}, and {@code flags}
+     * after the others; waits for /healthz.
+     */
+    static GatewayProcess start(Path work, String engine, Duration startTimeout, String... flags) throws Exception {
         Path dataDir = work.resolve("data");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -56,6 +59,7 @@ final class GatewayProcess {
         cmd.addAll(List.of("-cp", classpath, "io.kiln.gateway.Main",
                 "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
                 "--engine", engine));
+        cmd.addAll(List.of(flags));
         Path log = work.resolve("gateway.log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("KILN_"));

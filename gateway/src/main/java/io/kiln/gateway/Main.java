@@ -6,6 +6,7 @@ import io.kiln.invoker.engine.EngineSelector;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,6 +27,7 @@ public final class Main {
         FLAGS.put("--data-dir", "KILN_DATA");
         FLAGS.put("--engine", "KILN_ENGINE");
         FLAGS.put("--memory-budget-mib", "KILN_MEMORY_BUDGET_MIB");
+        FLAGS.put("--restore-timeout-s", "KILN_RESTORE_TIMEOUT_S");
         FLAGS.put("--max-body-mib", "KILN_MAX_BODY_MIB");
         FLAGS.put("--rate-limit", "KILN_RATE_LIMIT");
         FLAGS.put("--rate-burst", "KILN_RATE_BURST");
@@ -132,6 +134,13 @@ public final class Main {
         if (values.containsKey("--memory-budget-mib")) {
             inv = inv.withMemoryBudgetMib(number("--memory-budget-mib", values.get("--memory-budget-mib")));
         }
+        if (values.containsKey("--restore-timeout-s")) {
+            long s = number("--restore-timeout-s", values.get("--restore-timeout-s"));
+            if (s < 1) {
+                throw new IllegalArgumentException("--restore-timeout-s must be at least 1, got " + s);
+            }
+            inv = inv.withStartTimeouts(inv.bootTimeout(), Duration.ofSeconds(s));
+        }
         c = c.withInvoker(inv).withListen(values.getOrDefault("--host", c.host()),
                 (int) number("--port", values.getOrDefault("--port", Integer.toString(c.port()))));
         if (values.containsKey("--max-body-mib")) {
@@ -170,6 +179,7 @@ public final class Main {
                   --data-dir D           functions, snapshots and the token (KILN_DATA, default ~/.local/share/kiln)
                   --engine E             %s (KILN_ENGINE, default auto)
                   --memory-budget-mib N  memory of all instances together (KILN_MEMORY_BUDGET_MIB, default 4096)
+                  --restore-timeout-s N  a clone's restore to its agent's RESTORED, hooks included (KILN_RESTORE_TIMEOUT_S, default 10)
                   --max-body-mib N       largest call body (KILN_MAX_BODY_MIB, default 6)
                   --rate-limit R         calls per second per function, 0 for none (KILN_RATE_LIMIT, default 0)
                   --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)"""

@@ -3,6 +3,7 @@ package io.kiln.gateway;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,6 +19,7 @@ class MainTest {
         assertEquals(8080, c.port());
         assertEquals(Path.of(System.getProperty("user.home"), ".local", "share", "kiln"), c.dataDir());
         assertEquals("auto", c.invoker().engine());
+        assertEquals(Duration.ofSeconds(10), c.invoker().restoreTimeout());
         assertEquals(6 * GatewayConfig.MIB, c.maxBodyBytes());
         assertEquals(0, c.rateLimit());
     }
@@ -26,12 +28,13 @@ class MainTest {
     void flagsWinOverEnvironment() {
         GatewayConfig c = Main.parse(new String[] {"--port", "9000", "--engine=process", "--rate-limit", "2.5",
                 "--max-body-mib", "1"}, Map.of("KILN_PORT", "7000", "KILN_DATA", "/srv/kiln", "KILN_HOST", "0.0.0.0",
-                "KILN_MEMORY_BUDGET_MIB", "2048"));
+                "KILN_MEMORY_BUDGET_MIB", "2048", "KILN_RESTORE_TIMEOUT_S", "90"));
         assertEquals(9000, c.port());
         assertEquals("0.0.0.0", c.host());
         assertEquals(Path.of("/srv/kiln"), c.dataDir());
         assertEquals("process", c.invoker().engine());
         assertEquals(2048, c.invoker().memoryBudgetMib());
+        assertEquals(Duration.ofSeconds(90), c.invoker().restoreTimeout());
         assertEquals(GatewayConfig.MIB, c.maxBodyBytes());
         assertEquals(2.5, c.rateLimit());
         assertEquals(3, c.rateBurst(), "the burst defaults to the rate rounded up");
@@ -46,5 +49,7 @@ class MainTest {
                 () -> Main.parse(new String[] {"--port", "http"}, Map.of())).getMessage());
         assertEquals("--port needs a value", assertThrows(IllegalArgumentException.class,
                 () -> Main.parse(new String[] {"--port"}, Map.of())).getMessage());
+        assertEquals("--restore-timeout-s must be at least 1, got 0", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--restore-timeout-s", "0"}, Map.of())).getMessage());
     }
 }

@@ -79,7 +79,7 @@ public final class Invoker implements AutoCloseable {
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
         this.launcher = new InstanceLauncher(choice.engine(), timer, teardown, config.bootTimeout(),
-                Duration.ofSeconds(10));
+                config.restoreTimeout());
         this.snapshots = choice.engine().snapshots()
                 ? new SnapshotStore(config.dataDir().resolve("snapshots"), launcher) : null;
         this.dispatcher = new CallDispatcher(config.memoryBudgetMib(), this::startInstance, vmThreads,

@@ -12,10 +12,12 @@ import java.time.Duration;
  * @param queueLimit       calls that may wait per function before more are refused (429)
  * @param queueTimeout     how long a call may wait for an instance (then 503)
  * @param bootTimeout      runtime boot to READY, for base snapshots (minutes under TCG)
+ * @param restoreTimeout   a clone's restore to its agent's RESTORED answer, the function's
+ *                         after-restore hooks included (the host allows 5 s more)
  * @param agentJar         the agent jar, for the process engine
  */
 public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, int queueLimit, Duration queueTimeout,
-                            Duration bootTimeout, Path agentJar) {
+                            Duration bootTimeout, Duration restoreTimeout, Path agentJar) {
 
     public static final String AGENT_JAR_PROPERTY = "kiln.agent.jar";
 
@@ -28,22 +30,33 @@ public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, i
         }
     }
 
-    /** Defaults: auto engine, a 4 GiB budget, 100 waiting calls per function for up to 10 s. */
+    /**
+     * Defaults: auto engine, a 4 GiB budget, 100 waiting calls per function for up to 10 s, 5 min
+     * to boot a runtime, 10 s to restore one.
+     */
     public static InvokerConfig defaults(Path dataDir) {
         String jar = System.getProperty(AGENT_JAR_PROPERTY, System.getenv().getOrDefault("KILN_AGENT_JAR", ""));
         return new InvokerConfig(dataDir, "auto", 4096, 100, Duration.ofSeconds(10), Duration.ofMinutes(5),
-                jar.isEmpty() ? null : Path.of(jar));
+                Duration.ofSeconds(10), jar.isEmpty() ? null : Path.of(jar));
     }
 
     public InvokerConfig withEngine(String e) {
-        return new InvokerConfig(dataDir, e, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout, agentJar);
+        return new InvokerConfig(dataDir, e, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout, restoreTimeout,
+                agentJar);
     }
 
     public InvokerConfig withMemoryBudgetMib(long mib) {
-        return new InvokerConfig(dataDir, engine, mib, queueLimit, queueTimeout, bootTimeout, agentJar);
+        return new InvokerConfig(dataDir, engine, mib, queueLimit, queueTimeout, bootTimeout, restoreTimeout,
+                agentJar);
     }
 
     public InvokerConfig withQueue(int limit, Duration timeout) {
-        return new InvokerConfig(dataDir, engine, memoryBudgetMib, limit, timeout, bootTimeout, agentJar);
+        return new InvokerConfig(dataDir, engine, memoryBudgetMib, limit, timeout, bootTimeout, restoreTimeout,
+                agentJar);
+    }
+
+    /** The deadlines of a runtime's boot (to READY) and of a clone's restore (to RESTORED). */
+    public InvokerConfig withStartTimeouts(Duration boot, Duration restore) {
+        return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, boot, restore, agentJar);
     }
 }

@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The invoker's pool and admission logic with real agents as host processes (the process
  * engine): seconds instead of the minutes a VM engine takes here. The VM-specific paths are in
- * {@link QemuInvokerTest}.
+ * {@link VmInvokerTest}.
  */
 class ProcessEngineInvokerTest {
 

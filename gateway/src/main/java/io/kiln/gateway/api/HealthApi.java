@@ -45,12 +45,28 @@ public final class HealthApi {
         }
     }
 
-    /** The engine in use and why, what backs /dev/kvm, the pool, the number of functions. 503 while draining. */
+    /** The platform's version (its kiln-function-api's), from a resource the build filters. */
+    static final String VERSION = version();
+
+    private static String version() {
+        try (InputStream in = HealthApi.class.getResourceAsStream("/io/kiln/gateway/kiln-gateway.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** The version, the engine in use and why, what backs /dev/kvm, the pool, the number of functions. 503 while draining. */
     public void healthz(RoutingContext ctx) {
         EngineChoice e = invoker.engine();
         CallDispatcher.PoolState p = invoker.poolState();
         boolean closing = draining.getAsBoolean();
-        ObjectNode h = Json.object().put("status", closing ? "shutting_down" : "ok");
+        ObjectNode h = Json.object().put("status", closing ? "shutting_down" : "ok").put("version", VERSION);
         h.putObject("engine").put("name", e.engine().name()).put("isolated", e.engine().isolated())
                 .put("reason", e.reason());
         h.putObject("kvm").put("kind", e.probe().kind().name()).put("reason", e.probe().reason());

@@ -29,9 +29,11 @@ public record GuestImage(String id, Path directory, Path kernel, Path initramfs)
      * so a keyboard-controller reset would fall through to a BIOS restart nobody notices).
      * {@code panic=-1} turns a panic into that same reset at once. Mitigations protect
      * processes inside a guest from each other, and a guest runs one process; the host
-     * kernel keeps guests apart.
+     * kernel keeps guests apart. {@code quiet} keeps the kernel's boot log (about 20 KB) off
+     * the console and still prints its errors and panics: on the Java engine every console
+     * byte is a vCPU exit, which the nested lab measured at about 11 s of a 54 s boot.
      */
-    public static final String BASE_COMMAND_LINE = "console=ttyS0 reboot=t panic=-1 mitigations=off";
+    public static final String BASE_COMMAND_LINE = "console=ttyS0 quiet reboot=t panic=-1 mitigations=off";
 
     /**
      * The least guest memory this image boots in: the kernel unpacks the initramfs into RAM

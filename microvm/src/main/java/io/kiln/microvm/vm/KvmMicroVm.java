@@ -210,6 +210,7 @@ public final class KvmMicroVm implements MicroVm {
     private void stopFromGuest(VmExit reason) {
         if (exit.complete(reason)) {
             runners.forEach(VcpuRunner::stop);
+            devices.guestStopped();
             synchronized (this) {
                 if (state != VmState.DESTROYED) {
                     state = VmState.STOPPED;

@@ -34,7 +34,11 @@ public interface MicroVm extends AutoCloseable {
     /** Completes once, when the guest stops for good (reset, shutdown, error or destroy). */
     CompletableFuture<VmExit> exit();
 
-    /** Bytes the guest sends on the function channel. */
+    /**
+     * Bytes the guest sends on the function channel. Once the guest has stopped, the stream
+     * ends (read returns -1) after the last byte the guest sent: this end of stream is how the
+     * host learns that an instance crashed, on every engine.
+     */
     InputStream fromGuest();
 
     /** Bytes for the guest's function channel. */

@@ -150,6 +150,18 @@ public final class VmDevices implements AutoCloseable {
         }
     }
 
+    /**
+     * The guest stopped: serve what it queued before it stopped (its last frames, often the
+     * error that explains the stop), then end the function channel's host side. Posted on the
+     * device thread, after anything already posted, so nothing the guest sent is dropped.
+     */
+    void guestStopped() {
+        kickAllQueues();
+        if (console != null) {
+            loop.post(console::guestStopped);
+        }
+    }
+
     InputStream fromGuest() {
         if (console == null) {
             throw new IllegalStateException("this VM has no function channel");

@@ -42,7 +42,7 @@ class QemuMicroVmCommandTest {
                 "-S", "-no-reboot", "-serial", "stdio",
                 "-kernel", d.resolve("vmlinux").toString(),
                 "-initrd", d.resolve("initramfs.cpio").toString(),
-                "-append", "console=ttyS0 reboot=t panic=-1 mitigations=off quiet",
+                "-append", "console=ttyS0 quiet reboot=t panic=-1 mitigations=off quiet",
                 "-device", "virtio-serial-device,max_ports=2",
                 "-chardev", "socket,id=channel,path=" + dir.resolve("ch.sock"),
                 "-device", "virtserialport,chardev=channel,nr=1,name=kiln.channel",

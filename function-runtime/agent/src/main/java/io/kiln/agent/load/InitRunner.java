@@ -29,14 +29,24 @@ public final class InitRunner {
         this.resolver = resolver;
     }
 
+    /** The agent's init: the jar into its own loader (API-only parent), then {@link #init(LoadSpec, ClassLoader)}. */
     public LoadedFunction init(LoadSpec spec, byte[] jar) throws InitFailure {
-        int hooksFrom = Kiln.registered().size();
         URLClassLoader loader;
         try {
             loader = FunctionJar.open(workDir, jar, new ApiOnlyClassLoader(agentLoader));
         } catch (IOException e) {
             throw new InitFailure("load", "the function jar cannot be read: " + e.getMessage(), e);
         }
+        return init(spec, loader);
+    }
+
+    /**
+     * Init from a loader that already has the function's classes: the agent's jar loader, or
+     * the test kit's, which is the unit test's own class path. Everything after the loader
+     * (static init, construction, hooks, serializers) is the same for both.
+     */
+    public LoadedFunction init(LoadSpec spec, ClassLoader loader) throws InitFailure {
+        int hooksFrom = Kiln.registered().size();
         Thread.currentThread().setContextClassLoader(loader);
         ResolvedHandler handler;
         try {

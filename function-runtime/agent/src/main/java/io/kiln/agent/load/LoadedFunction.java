@@ -2,8 +2,6 @@ package io.kiln.agent.load;
 
 import io.kiln.agent.lambda.EventSerializers;
 
-import java.net.URLClassLoader;
-
 /**
  * An initialised function: what a call needs. Created on the function thread, handed to the
  * dispatcher in an event, read-only from then on.
@@ -12,6 +10,6 @@ import java.net.URLClassLoader;
  *                  registered (earlier ones belong to whoever ran in this JVM before)
  * @param events    AWS's serializers for the handler's event types, made during init
  */
-public record LoadedFunction(LoadSpec spec, URLClassLoader loader, ResolvedHandler handler,
+public record LoadedFunction(LoadSpec spec, ClassLoader loader, ResolvedHandler handler,
                              int hooksFrom, EventSerializers events) {
 }

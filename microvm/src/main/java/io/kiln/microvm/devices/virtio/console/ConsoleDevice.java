@@ -99,6 +99,14 @@ public final class ConsoleDevice implements VirtioDevice {
         };
     }
 
+    /**
+     * The guest will send nothing more (it stopped): the host's reader gets what is buffered,
+     * then end of stream. Device thread.
+     */
+    public void guestStopped() {
+        fromGuest.close();
+    }
+
     /** Ends both streams: readers see end-of-stream, writers stop blocking. */
     public void closeHostSide() {
         toGuest.close();

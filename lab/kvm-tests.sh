@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs the tests named in $1 through Maven, offline, against the classes and jars built on the
+# host, in the microvm, invoker and cli modules, with the invoker's VM tests and the examples'
+# end-to-end test on the Java engine (kiln.test.engine=kvm; the examples test deploys only
+# hello), and copies the Surefire reports to $LAB_RESULTS. Called by
+# lab/run-kvm-tests.sh: inside the lab (cwd = the repository; whatever it writes outside
+# $LAB_RESULTS lands in the lab's tmpfs overlay), or directly on a host with hardware KVM.
+#
+#   lab/kvm-tests.sh TESTS [GUEST_TIMEOUT_SEC] [SLOWDOWN]
+set -u
+tests=$1
+timeout=${2:-300}
+slowdown=${3:-10}
+echo "[kvm-tests] $(uname -r), kvm_amd $(cat /sys/module/kvm_amd/initstate 2>/dev/null || echo absent)," \
+  "kvm_intel $(cat /sys/module/kvm_intel/initstate 2>/dev/null || echo absent), $(nproc) CPU," \
+  "$(free -m | awk '/^Mem:/{print $2}') MiB" >&2
+# Old reports (in the lab: the host's, in the overlay's lower layer) would be copied as this run's.
+modules="microvm invoker cli"
+for m in $modules; do rm -rf "$m/target/surefire-reports"; done
+# C1 only: Maven's own JIT work is a large part of its start-up under TCG.
+export MAVEN_OPTS="${MAVEN_OPTS:--XX:TieredStopAtLevel=1}"
+# The examples' test is a failsafe IT run here by Surefire: it gets the properties failsafe
+# would give it (cli/pom.xml), and the guest image, since the gateway it starts sees no KILN_*.
+mvn -o -B -ntp -pl microvm,invoker,cli -am test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dmaven.main.skip=true -Denforcer.skip=true -Dkiln.test.guestTimeoutSeconds="$timeout" \
+  -Dkiln.test.printConsole=true -Dkiln.test.engine=kvm -Dkiln.test.slowdown="$slowdown" \
+  -Dkiln.test.examples=hello -Dkiln.repo="$PWD" -Dkiln.test.classpath="$PWD/cli/target/test-classpath.txt" \
+  -Dkiln.agent.jar="$PWD/function-runtime/agent/target/kiln-agent.jar" \
+  -Dkiln.test.fixtures="$PWD/function-runtime/agent/src/test/fixtures" -Dkiln.guest.dir="${KILN_GUEST_DIR:-}"
+rc=$?
+for m in $modules; do
+  ls "$m"/target/surefire-reports/TEST-*.xml >/dev/null 2>&1 && cp "$m"/target/surefire-reports/TEST-*.xml "$LAB_RESULTS"/
+done
+exit $rc
