@@ -55,8 +55,9 @@ final class EnginesTable {
         for (String e : engines) {
             JsonNode r = runs.get(e);
             b.append("- ").append(e).append(": ").append(r.path("started").asText()).append(" to ")
-                    .append(r.path("ended").asText("?")).append(", load average ").append(r.path("loadavgStart").asText())
-                    .append(" → ").append(r.path("loadavgEnd").asText("?"));
+                    .append(r.path("ended").asText("?")).append(", load average where it ran ")
+                    .append(r.path("loadavgStart").asText()).append(" → ").append(r.path("loadavgEnd").asText("?"))
+                    .append(hostLoad(dir, r));
             if (r.has("error")) {
                 b.append(" — **FAILED** at ").append(r.path("error").asText());
             }
@@ -80,7 +81,7 @@ final class EnginesTable {
             }
             for (String e : engines.subList(1, engines.size())) {
                 OptionalDouble v = row.value.apply(runs.get(e));
-                b.append(' ').append(!count && v.isPresent() && base.isPresent() && base.getAsDouble() > 0
+                b.append(' ').append(!count && v.isPresent() && base.isPresent() && base.getAsDouble() > 0 && v.getAsDouble() > 0
                         ? ratio(v.getAsDouble() / base.getAsDouble()) : "").append(" |");
             }
             b.append('\n');
@@ -136,8 +137,10 @@ final class EnginesTable {
         r.add(new Row("&nbsp;&nbsp;guest RAM, Private_Dirty", n -> guest(n, "guestPrivateDirtyKiB"), "MiB"));
         r.add(new Row("&nbsp;&nbsp;guest RAM, Private_Clean", n -> guest(n, "guestPrivateCleanKiB"), "MiB"));
         r.add(new Row("&nbsp;&nbsp;the QEMU or agent process outside guest RAM", EnginesTable::childRest, "MiB"));
-        r.add(new Row("&nbsp;&nbsp;the invoker JVM, per instance (the Java engine's VMM)", EnginesTable::jvmPerInstance,
-                "MiB"));
+        r.add(new Row("&nbsp;&nbsp;the invoker JVM, per instance (the Java engine's VMM): Private_Dirty + heap",
+                EnginesTable::jvmPerInstance, "MiB"));
+        r.add(new Row("&nbsp;&nbsp;&nbsp;&nbsp;± the JVM's own drift between the baselines, per instance",
+                EnginesTable::jvmDrift, "MiB"));
         return r;
     }
 
@@ -242,21 +245,41 @@ final class EnginesTable {
     }
 
     /**
-     * The invoker JVM's growth per instance outside guest RAM: private memory with the instances
-     * minus without, plus the heap in use after a GC (with a pre-touched heap, growth of the heap
-     * does not show as private memory), over the number of instances.
+     * The invoker JVM's growth per instance outside guest RAM: private dirty memory with the instances
+     * minus without (the mean of the baselines before and after, when both were taken), plus the
+     * heap in use after a GC (with a pre-touched heap, growth of the heap does not show as private
+     * memory), over the number of instances.
      */
     private static OptionalDouble jvmPerInstance(JsonNode n) {
         if (!measuredIdle(n)) {
             return OptionalDouble.empty();
         }
-        JsonNode none = n.path("memory").path("none");
-        JsonNode idle = n.path("memory").path("idle");
-        double kib = rest(idle.path("jvm")) - rest(none.path("jvm"));
-        if (n.path("memory").path("preTouchedHeap").asBoolean(false)) {
-            kib += idle.path("heapUsedKiB").asDouble() - none.path("heapUsedKiB").asDouble();
+        JsonNode m = n.path("memory");
+        double baseline = m.has("after") ? (jvmKiB(n, m.path("none")) + jvmKiB(n, m.path("after"))) / 2
+                : jvmKiB(n, m.path("none"));
+        return OptionalDouble.of((jvmKiB(n, m.path("idle")) - baseline) / instances(n) / MIB);
+    }
+
+    /** How far the JVM moved by itself between the two baselines, per instance: the error bar of the row above. */
+    private static OptionalDouble jvmDrift(JsonNode n) {
+        JsonNode m = n.path("memory");
+        if (!measuredIdle(n) || !m.has("after")) {
+            return OptionalDouble.empty();
         }
-        return OptionalDouble.of(kib / instances(n) / MIB);
+        return OptionalDouble.of(Math.abs(jvmKiB(n, m.path("after")) - jvmKiB(n, m.path("none"))) / instances(n) / MIB);
+    }
+
+    /**
+     * Private_Dirty only: the JVM's Private_Clean is file pages (libjvm.so, the CDS archive, jars)
+     * that turn shared and private again as other JVMs map the same files: it fell by 18 MiB when
+     * the process engine's agents started, in the first lab run.
+     */
+    private static double jvmKiB(JsonNode run, JsonNode sample) {
+        double kib = sample.path("jvm").path("restPrivateDirtyKiB").asDouble();
+        if (run.path("memory").path("preTouchedHeap").asBoolean(false)) {
+            kib += sample.path("heapUsedKiB").asDouble();
+        }
+        return kib;
     }
 
     private static double rest(JsonNode split) {
@@ -331,6 +354,32 @@ final class EnginesTable {
         double ratio = a.getAsDouble() / k.getAsDouble();
         return s + String.format("%s %s ms / kvm %s ms = %s: **%s**%n", other.path("engine").asText(),
                 format(a), format(k), ratio(ratio), ratio >= factor ? "met" : "NOT met");
+    }
+
+    /**
+     * The mean and the highest 1-minute load average of the machine that ran the lab while this
+     * engine ran, from lab-engines.sh's host-loadavg.txt ("HH:MM:SS load1 load5 load15 ..." every 15 s).
+     */
+    private static String hostLoad(Path dir, JsonNode run) throws IOException {
+        Path file = dir.resolve("host-loadavg.txt");
+        String from = run.path("started").asText();
+        String to = run.path("ended").asText();
+        if (!Files.isRegularFile(file) || from.length() < 19 || to.length() < 19) {
+            return "";
+        }
+        double sum = 0;
+        double max = 0;
+        int n = 0;
+        for (String line : Files.readAllLines(file)) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 1 && f[0].compareTo(from.substring(11, 19)) >= 0 && f[0].compareTo(to.substring(11, 19)) <= 0) {
+                double load = Double.parseDouble(f[1]);
+                sum += load;
+                max = Math.max(max, load);
+                n++;
+            }
+        }
+        return n == 0 ? "" : String.format("; the host's 1-min load meanwhile: mean %.1f, max %.1f", sum / n, max);
     }
 
     /** Where this runs: CPU, cores, memory, kernel, what backs /dev/kvm. */
