@@ -2,13 +2,13 @@ package io.kiln.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.agent.testing.AgentProcess;
+import io.kiln.agent.testing.FakeRestoreHelper;
 import io.kiln.agent.testing.Fixtures;
 import io.kiln.protocol.InitializedFrame;
 import io.kiln.protocol.RestoredFrame;
 import io.kiln.protocol.ResultFrame;
 import org.junit.jupiter.api.Test;
 
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -113,18 +113,12 @@ class RestoreTest {
 
     @Test
     void guestModeHandsTheRestoreToTheServedHelper() throws Exception {
-        Path dir = Files.createDirectories(Fixtures.work().resolve("served"));
-        for (String name : List.of("request", "reply")) {
-            Files.deleteIfExists(dir.resolve(name));
-            assertEquals(0, new ProcessBuilder("mkfifo", dir.resolve(name).toString()).inheritIO().start().waitFor());
-        }
-        // The test is the helper (kiln-restore --serve): it holds both FIFOs read-write.
-        try (RandomAccessFile request = new RandomAccessFile(dir.resolve("request").toFile(), "rw");
-             RandomAccessFile reply = new RandomAccessFile(dir.resolve("reply").toFile(), "rw");
+        Path dir = Fixtures.work().resolve("served");
+        try (FakeRestoreHelper helper = FakeRestoreHelper.in(dir);
              AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=/bin/false",
                      "-Dkiln.agent.restore.serve=" + dir), "--guest")) {
             a.ready();
-            reply.write(HexFormat.of().parseHex("4b520100" + "00000001" + "0000")); // request 1: done
+            helper.answer("4b 52 01 00 00 00 00 01 00 00"); // request 1: done
             long hostClock = 1767225599800L;
             a.send(Restores.frame(hostClock, 32, (byte) 7));
             JsonNode ack = meta(a.reply(RestoredFrame.class));
@@ -132,8 +126,7 @@ class RestoreTest {
             assertEquals(true, ack.get("kernelEntropy").asBoolean(), ack.toString());
             assertEquals(true, ack.get("clockSet").asBoolean(), ack.toString());
 
-            byte[] sent = new byte[18 + 32];
-            request.readFully(sent);
+            byte[] sent = helper.request(18 + 32);
             java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sent);
             assertEquals("4b52010100000001", HexFormat.of().formatHex(sent, 0, 8)); // KR, v1, set clock, id 1
             long clock = b.getLong(8);

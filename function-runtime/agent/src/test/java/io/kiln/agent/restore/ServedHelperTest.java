@@ -1,10 +1,10 @@
 package io.kiln.agent.restore;
 
+import io.kiln.agent.testing.FakeRestoreHelper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -73,8 +73,7 @@ class ServedHelperTest {
 
     @Test
     void aRequestAndItsReplyGoThroughTheFifos() throws Exception {
-        FakeHelper helper = FakeHelper.in(dir);
-        try (ServedHelper served = ServedHelper.open(dir)) {
+        try (FakeRestoreHelper helper = FakeRestoreHelper.in(dir); ServedHelper served = ServedHelper.open(dir)) {
             byte[] entropy = new byte[64];
             Arrays.fill(entropy, (byte) 3);
             helper.answer("4b 52 01 00 00 00 00 01 00 00");
@@ -92,8 +91,7 @@ class ServedHelperTest {
 
     @Test
     void aLateReplyToAnEarlierRequestIsPassedOver() throws Exception {
-        FakeHelper helper = FakeHelper.in(dir);
-        try (ServedHelper served = ServedHelper.open(dir)) {
+        try (FakeRestoreHelper helper = FakeRestoreHelper.in(dir); ServedHelper served = ServedHelper.open(dir)) {
             assertThrows(ServedHelper.HelperException.class, () -> served.call(new byte[16], null, 50));
             helper.answer("4b 52 01 00 00 00 00 01 00 00"); // request 1's, too late
             helper.answer("4b 52 01 00 00 00 00 02 00 02", "ok");
@@ -103,8 +101,7 @@ class ServedHelperTest {
 
     @Test
     void aSilentHelperIsAClearErrorAtTheDeadline() throws Exception {
-        FakeHelper.in(dir);
-        try (ServedHelper served = ServedHelper.open(dir)) {
+        try (FakeRestoreHelper silent = FakeRestoreHelper.in(dir); ServedHelper served = ServedHelper.open(dir)) {
             long start = System.nanoTime();
             ServedHelper.HelperException e = assertThrows(ServedHelper.HelperException.class,
                     () -> served.call(new byte[16], 1L, 300));
@@ -117,8 +114,7 @@ class ServedHelperTest {
 
     @Test
     void halfAReplyIsAClearErrorAtTheDeadline() throws Exception {
-        FakeHelper helper = FakeHelper.in(dir);
-        try (ServedHelper served = ServedHelper.open(dir)) {
+        try (FakeRestoreHelper helper = FakeRestoreHelper.in(dir); ServedHelper served = ServedHelper.open(dir)) {
             helper.answer("4b 52 01 00 00 00 00 01 00 08", "abc");
             ServedHelper.HelperException e = assertThrows(ServedHelper.HelperException.class,
                     () -> served.call(new byte[16], null, 200));
@@ -129,8 +125,7 @@ class ServedHelperTest {
 
     @Test
     void garbageIsAClearErrorAtOnce() throws Exception {
-        FakeHelper helper = FakeHelper.in(dir);
-        try (ServedHelper served = ServedHelper.open(dir)) {
+        try (FakeRestoreHelper helper = FakeRestoreHelper.in(dir); ServedHelper served = ServedHelper.open(dir)) {
             helper.answer("48 54 54 50 2f 31 2e 31 20 32"); // "HTTP/1.1 2"
             long start = System.nanoTime();
             ServedHelper.HelperException e = assertThrows(ServedHelper.HelperException.class,
@@ -162,7 +157,7 @@ class ServedHelperTest {
 
     @Test
     void aServedHelperThatFailsIsGivenUpForTheCommandWithinTheDeadline() throws Exception {
-        FakeHelper.in(dir); // never answers
+        FakeRestoreHelper silent = FakeRestoreHelper.in(dir);
         Path args = dir.resolve("args");
         GuestSystem guest = GuestSystem.open(recorder(args).toString(), dir);
         assertTrue(guest.served());
@@ -177,17 +172,19 @@ class ServedHelperTest {
         assertFalse(guest.served(), "a helper that failed once is not asked again");
         assertEquals(new GuestSystem.Result(true, "exec", null, null),
                 guest.restore(new byte[16], null, System.nanoTime(), 400));
+        silent.close();
     }
 
     @Test
     void aServedHelperThatReportsAFailureIsBelievedNotBypassed() throws Exception {
-        FakeHelper helper = FakeHelper.in(dir);
+        FakeRestoreHelper helper = FakeRestoreHelper.in(dir);
         GuestSystem guest = GuestSystem.open("/bin/false", dir);
         helper.answer("4b 52 01 43 00 00 00 01 00 1f", "kiln-restore: RNDADDENTROPY: EP");
         assertEquals(new GuestSystem.Result(false, "served",
                         "served kiln-restore failed with status 67: kiln-restore: RNDADDENTROPY: EP", null),
                 guest.restore(new byte[16], null, System.nanoTime(), 10_000));
         assertTrue(guest.served());
+        helper.close();
     }
 
     /** A stand-in for kiln-restore: records its argument, reads its stdin. */
@@ -196,42 +193,5 @@ class ServedHelperTest {
         Files.writeString(command, "#!/bin/sh\necho \"$@\" > " + args + "\ncat > /dev/null\n");
         Files.setPosixFilePermissions(command, PosixFilePermissions.fromString("rwxr-xr-x"));
         return command;
-    }
-
-    /** The helper's ends of its FIFOs, driven by the test. */
-    static final class FakeHelper {
-        private final RandomAccessFile request;
-        private final RandomAccessFile reply;
-
-        private FakeHelper(RandomAccessFile request, RandomAccessFile reply) {
-            this.request = request;
-            this.reply = reply;
-        }
-
-        static FakeHelper in(Path dir) throws Exception {
-            for (String name : new String[] {"request", "reply"}) {
-                Process p = new ProcessBuilder("mkfifo", dir.resolve(name).toString()).inheritIO().start();
-                assertEquals(0, p.waitFor());
-            }
-            // Read-write, as kiln-restore opens them: no open waits for the other end.
-            return new FakeHelper(new RandomAccessFile(dir.resolve("request").toFile(), "rw"),
-                    new RandomAccessFile(dir.resolve("reply").toFile(), "rw"));
-        }
-
-        /** Queues a reply: its header in hex, then its message. */
-        void answer(String headerHex, String message) throws IOException {
-            reply.write(HEX.parseHex(headerHex));
-            reply.write(message.getBytes());
-        }
-
-        void answer(String headerHex) throws IOException {
-            answer(headerHex, "");
-        }
-
-        byte[] request(int length) throws IOException {
-            byte[] b = new byte[length];
-            request.readFully(b);
-            return b;
-        }
     }
 }
