@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Both FIFOs are opened read-write, as the helper opens them: on Linux that never waits for
  * the other end, so a missing helper cannot hang the agent at open. A dead or silent helper
  * shows as no reply before the deadline instead; replies are awaited by polling
- * {@code available()} (FIONREAD), because a blocking read on a FIFO cannot be interrupted
- * or given a deadline.
+ * {@code available()} (FIONREAD), because a blocking read on a FIFO cannot be interrupted.
  * Each request carries an id the reply echoes, so a late reply to an earlier request is
  * passed over rather than taken for this one.
  */
@@ -36,14 +34,7 @@ public final class ServedHelper implements Closeable {
     static final int MIN_ENTROPY = 16;
     static final int MAX_ENTROPY = 4096;
     static final int MAX_MESSAGE = 240;
-    /**
-     * How long to wait for a reply by yielding the CPU, which hands it to the helper at once
-     * (a one-vCPU guest) and looks again as soon as the helper blocks. Parking instead would
-     * cost a whole timer tick per look in a guest without a high-resolution clock source
-     * (10 ms under TCG). A helper that needs longer is waited for by parking, without spinning.
-     */
-    private static final long YIELD_NANOS = 50_000_000;
-    /** Between two looks at the reply FIFO once yielding is over. */
+    /** Between two looks at the reply FIFO. */
     private static final long POLL_NANOS = 200_000;
 
     /** A reply: {@code status} 0 is success; otherwise {@code message} says what failed. */
@@ -115,17 +106,17 @@ public final class ServedHelper implements Closeable {
      * {@code timeoutMillis}.
      */
     public Reply call(byte[] entropy, Long epochMillis, long timeoutMillis) throws IOException {
-        Wait wait = new Wait(System.nanoTime(), timeoutMillis);
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
         int id = nextId++;
         out.write(encode(id, epochMillis, entropy));
         while (true) {
-            byte[] header = readFully(REPLY_HEADER, wait, 0);
+            byte[] header = readFully(REPLY_HEADER, deadline, timeoutMillis, 0);
             int length = ((header[8] & 0xff) << 8) | (header[9] & 0xff);
             if (header[0] != 'K' || header[1] != 'R' || header[2] != VERSION || length > MAX_MESSAGE) {
                 throw new HelperException("the served kiln-restore in " + dir + " answered garbage: "
                         + HexFormat.ofDelimiter(" ").formatHex(header));
             }
-            byte[] message = readFully(length, wait, REPLY_HEADER);
+            byte[] message = readFully(length, deadline, timeoutMillis, REPLY_HEADER);
             Reply r = parse(header, message);
             if (r.id() == id || r.id() == 0) {
                 // Id 0: the helper could not read the request. Ours is the only one in flight.
@@ -135,22 +126,7 @@ public final class ServedHelper implements Closeable {
         }
     }
 
-    /** One call's deadline, and until when it waits by yielding. */
-    private record Wait(long startNanos, long timeoutMillis) {
-        boolean over() {
-            return System.nanoTime() - startNanos >= timeoutMillis * 1_000_000;
-        }
-
-        void pause() {
-            if (System.nanoTime() - startNanos < Math.min(YIELD_NANOS, timeoutMillis * 1_000_000)) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(POLL_NANOS);
-            }
-        }
-    }
-
-    private byte[] readFully(int n, Wait wait, int before) throws IOException {
+    private byte[] readFully(int n, long deadline, long timeoutMillis, int before) throws IOException {
         byte[] b = new byte[n];
         int got = 0;
         while (got < n) {
@@ -165,13 +141,13 @@ public final class ServedHelper implements Closeable {
             }
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted waiting for the served kiln-restore");
+                throw new java.io.InterruptedIOException("interrupted waiting for the served kiln-restore");
             }
-            if (wait.over()) {
+            if (System.nanoTime() - deadline >= 0) {
                 throw new HelperException("the served kiln-restore in " + dir + " did not answer within "
-                        + wait.timeoutMillis() + " ms (" + (before + got) + " bytes of a reply)");
+                        + timeoutMillis + " ms (" + (before + got) + " bytes of a reply)");
             }
-            wait.pause();
+            LockSupport.parkNanos(POLL_NANOS);
         }
         return b;
     }
