@@ -56,10 +56,8 @@ public final class FakeRestoreHelper implements Closeable {
 
     @Override
     public void close() throws IOException {
-        try {
-            request.close();
-        } finally {
-            reply.close();
+        try (request; reply) {
+            // closes both, the first even if closing the second fails
         }
     }
 }
