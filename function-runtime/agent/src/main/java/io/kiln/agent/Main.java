@@ -31,8 +31,12 @@ import java.util.stream.Stream;
  *
  * <p>In every mode {@code System.out}/{@code System.err} become LOG frames and
  * {@code System.in} is empty, so nothing but the agent touches the channel. Guest-only system
- * property: {@code kiln.agent.restore} names the command run after every restore to reseed the
- * kernel and set the clock (default {@code /bin/kiln-restore}, which the guest image carries).
+ * properties: {@code kiln.agent.restore.serve} names the directory of the served restore
+ * helper's FIFOs (default {@code /run/kiln-restore}, where the guest's init starts
+ * {@code kiln-restore --serve}; empty for none), and {@code kiln.agent.restore} the command
+ * run instead after every restore when no helper is served there (default
+ * {@code /bin/kiln-restore}, which the guest image carries). Either reseeds the kernel and sets
+ * the clock.
  *
  * <p>Exits with {@link ExitCodes}; by {@code Runtime.halt}, so neither user shutdown hooks nor
  * user threads can keep a finished agent alive.
@@ -63,8 +67,10 @@ public final class Main {
             Runtime.getRuntime().halt(ExitCodes.USAGE);
             return;
         }
+        String serveDir = System.getProperty("kiln.agent.restore.serve", AgentOptions.RESTORE_SERVE_DIR);
         options = options
-                .withRestoreCommand(System.getProperty("kiln.agent.restore", "/bin/kiln-restore"));
+                .withRestoreCommand(System.getProperty("kiln.agent.restore", AgentOptions.RESTORE_COMMAND))
+                .withRestoreServeDir(serveDir.isEmpty() ? null : Path.of(serveDir));
 
         InputStream in;
         OutputStream out;
