@@ -33,11 +33,21 @@ class ConsoleControlTest {
         return out;
     }
 
-    @Test
-    void theDeviceAddsPortOneThenOpensAndNamesItOnceTheDriverIsReady() {
+    private interface Body {
+        void run(ConsoleDevice d, TestDriver t, ControlDriver c) throws Exception;
+    }
+
+    /** A device whose driver took MULTIPORT and set up all six queues; the control protocol not begun. */
+    private static void multiport(Body body) throws Exception {
         ConsoleDevice d = new ConsoleDevice();
         try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
-            ControlDriver c = new ControlDriver(t);
+            body.run(d, t, new ControlDriver(t));
+        }
+    }
+
+    @Test
+    void theDeviceAddsPortOneThenOpensAndNamesItOnceTheDriverIsReady() throws Exception {
+        multiport((d, t, c) -> {
             c.post(4, 64);
             assertEquals(0, c.received().size(), "nothing before DEVICE_READY");
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
@@ -62,14 +72,12 @@ class ConsoleControlTest {
             assertEquals(3, d.metrics().controlOut.get());
             assertEquals(4, d.metrics().controlIn.get());
             assertFalse(t.needsReset());
-        }
+        });
     }
 
     @Test
-    void owedMessagesWaitForTheDriversControlBuffers() {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
-            ControlDriver c = new ControlDriver(t);
+    void owedMessagesWaitForTheDriversControlBuffers() throws Exception {
+        multiport((d, t, c) -> {
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             assertEquals(ConsoleState.Stage.ADD_PENDING, d.state().stage());
             c.post(1, 64);
@@ -83,19 +91,17 @@ class ConsoleControlTest {
             c.post(1, 64);
             assertArrayEquals(PORT_NAME, c.received().get(0));
             assertEquals(ConsoleState.Stage.ANNOUNCED, d.state().stage());
-        }
+        });
     }
 
     @Test
     void hostBytesWaitUntilTheGuestHasThePortOpenAndNoneAreLost() throws Exception {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
+        multiport((d, t, c) -> {
             d.setWakeup(d::processQueue);
             t.putDescriptor(ConsoleDevice.RX, 0, BUF, 64, ControlDriver.WRITE, 0);
             t.offer(ConsoleDevice.RX, 0, 1);
             t.notifyQueue(ConsoleDevice.RX);
             d.toGuest().write("early".getBytes(StandardCharsets.US_ASCII));
-            ControlDriver c = new ControlDriver(t);
             c.post(4, 64);
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             c.send(1, ControlMessage.PORT_READY, 1);
@@ -114,7 +120,7 @@ class ConsoleControlTest {
             used = t.takeUsed(ConsoleDevice.RX);
             assertEquals(1, used.size());
             assertArrayEquals("later".getBytes(StandardCharsets.US_ASCII), t.memory.read(BUF + 0x100, used.get(0)[1]));
-        }
+        });
     }
 
     @Test
@@ -133,23 +139,20 @@ class ConsoleControlTest {
     }
 
     @Test
-    void portZeroIsNeverAddedAndItsQueuesAreNotServed() {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
+    void portZeroIsNeverAddedAndItsQueuesAreNotServed() throws Exception {
+        multiport((d, t, c) -> {
             ControlDriver.open(t);
             t.putDescriptor(ConsoleDevice.PORT0_TX, 0, BUF, 4, 0, 0);
             t.offer(ConsoleDevice.PORT0_TX, 0, 1);
             t.notifyQueue(ConsoleDevice.PORT0_TX);
             assertEquals(0, t.takeUsed(ConsoleDevice.PORT0_TX).size());
             assertEquals(0, d.metrics().txBytes.get());
-        }
+        });
     }
 
     @Test
     void aRestoredDeviceKeepsThePortOpenAndSendsWhatItStillOwed() throws Exception {
-        ConsoleDevice before = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(before).setUp(FEATURES)) {
-            ControlDriver c = new ControlDriver(t);
+        multiport((before, t, c) -> {
             c.post(1, 64);
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             c.send(1, ControlMessage.PORT_READY, 1);
@@ -182,24 +185,21 @@ class ConsoleControlTest {
             assertEquals(1, used.size(), "the port is open in the clone");
             assertArrayEquals("hello clone".getBytes(StandardCharsets.US_ASCII), t.memory.read(BUF, used.get(0)[1]));
             assertEquals(new ConsoleState(FEATURES, false, ConsoleState.Stage.ANNOUNCED, true), clone.state());
-        }
+        });
     }
 
     @Test
-    void aDriverResetStartsTheProtocolAgain() {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
+    void aDriverResetStartsTheProtocolAgain() throws Exception {
+        multiport((d, t, c) -> {
             ControlDriver.open(t);
             t.write(0x70, 0);
             assertEquals(new ConsoleState(0, false, ConsoleState.Stage.WAITING_FOR_DRIVER, false), d.state());
-        }
+        });
     }
 
     @Test
-    void aDriverThatFailsToAddThePortGetsNoChannelAndIsNotPunished() {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
-            ControlDriver c = new ControlDriver(t);
+    void aDriverThatFailsToAddThePortGetsNoChannelAndIsNotPunished() throws Exception {
+        multiport((d, t, c) -> {
             c.post(4, 64);
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             c.send(1, ControlMessage.PORT_READY, 0);
@@ -207,7 +207,7 @@ class ConsoleControlTest {
             assertEquals(ConsoleState.Stage.ADDED, d.state().stage());
             assertTrue(d.metrics().lastError.get().contains("PORT_READY 0"), d.metrics().lastError.get());
             assertFalse(t.needsReset());
-        }
+        });
     }
 
     // Malformed control messages: each puts the device in NEEDS_RESET, and a reset recovers it.
@@ -216,10 +216,8 @@ class ConsoleControlTest {
         void run(ControlDriver c);
     }
 
-    private static void assertMalformed(String expectedInError, Attack attack) {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
-            ControlDriver c = new ControlDriver(t);
+    private static void assertMalformed(String expectedInError, Attack attack) throws Exception {
+        multiport((d, t, c) -> {
             c.post(4, 64);
             attack.run(c);
             assertTrue(t.needsReset(), "device should need a reset: " + expectedInError);
@@ -231,21 +229,21 @@ class ConsoleControlTest {
             assertTrue(usedBefore >= 1);
             t.write(0x70, 0);
             assertFalse(t.needsReset());
-        }
+        });
     }
 
     @Test
-    void aShortMessageNeedsReset() {
+    void aShortMessageNeedsReset() throws Exception {
         assertMalformed("control message of 4 bytes", c -> c.sendRaw(new byte[] {0, 0, 0, 0}));
     }
 
     @Test
-    void anEmptyMessageNeedsReset() {
+    void anEmptyMessageNeedsReset() throws Exception {
         assertMalformed("control message of 0 bytes", c -> c.sendRaw(new byte[0]));
     }
 
     @Test
-    void eventsOnlyTheDeviceSendsNeedReset() {
+    void eventsOnlyTheDeviceSendsNeedReset() throws Exception {
         for (int event : new int[] {ControlMessage.PORT_ADD, ControlMessage.PORT_REMOVE, ControlMessage.CONSOLE_PORT,
                 ControlMessage.RESIZE, ControlMessage.PORT_NAME, 8, 0xffff}) {
             assertMalformed("control event " + event + " is not one a driver sends", c -> c.send(1, event, 1));
@@ -253,7 +251,7 @@ class ConsoleControlTest {
     }
 
     @Test
-    void aPortThatDoesNotExistNeedsReset() {
+    void aPortThatDoesNotExistNeedsReset() throws Exception {
         assertMalformed("for port 0, which does not exist", c -> {
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             c.send(0, ControlMessage.PORT_READY, 1);
@@ -265,7 +263,7 @@ class ConsoleControlTest {
     }
 
     @Test
-    void eventsOutOfOrderNeedReset() {
+    void eventsOutOfOrderNeedReset() throws Exception {
         assertMalformed("PORT_READY for port 1 in stage WAITING_FOR_DRIVER", c -> c.send(1, ControlMessage.PORT_READY, 1));
         assertMalformed("PORT_OPEN for port 1 before it was added", c -> c.send(1, ControlMessage.PORT_OPEN, 1));
         assertMalformed("DEVICE_READY a second time", c -> {
@@ -280,15 +278,13 @@ class ConsoleControlTest {
     }
 
     @Test
-    void aValueOtherThanZeroOrOneNeedsReset() {
+    void aValueOtherThanZeroOrOneNeedsReset() throws Exception {
         assertMalformed("with value 2", c -> c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 2));
     }
 
     @Test
-    void aControlBufferTooSmallForTheMessageNeedsReset() {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
-            ControlDriver c = new ControlDriver(t);
+    void aControlBufferTooSmallForTheMessageNeedsReset() throws Exception {
+        multiport((d, t, c) -> {
             c.post(1, 64);
             c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             c.post(2, 16); // PORT_OPEN fits; PORT_NAME (20 bytes) does not
@@ -296,18 +292,17 @@ class ConsoleControlTest {
             assertTrue(t.needsReset());
             assertTrue(d.metrics().lastError.get().contains("control receive buffer of 16 bytes; the message is 20"),
                     d.metrics().lastError.get());
-        }
+        });
     }
 
     @Test
-    void aControlBufferOutsideRamNeedsResetAndTouchesNothing() {
-        ConsoleDevice d = new ConsoleDevice();
-        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
+    void aControlBufferOutsideRamNeedsResetAndTouchesNothing() throws Exception {
+        multiport((d, t, c) -> {
             t.putDescriptor(ConsoleDevice.CONTROL_RX, 0, TestDriver.RAM - 4, 64, ControlDriver.WRITE, 0);
             t.offer(ConsoleDevice.CONTROL_RX, 0, 1);
-            new ControlDriver(t).send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
+            c.send(ControlDriver.BAD_ID, ControlMessage.DEVICE_READY, 1);
             assertTrue(t.needsReset());
             assertTrue(d.metrics().lastError.get().contains("outside guest RAM"), d.metrics().lastError.get());
-        }
+        });
     }
 }
