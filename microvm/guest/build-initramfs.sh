@@ -58,7 +58,7 @@ find "$root" -type f -name '*.so*' -exec strip --strip-unneeded {} +
 [ -e "$root/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 
 cp "$busybox" "$root/bin/busybox"
-for applet in sh mount hostname stty tr sed cut cat echo reboot date mkdir ls dmesg sleep seq; do
+for applet in sh mount hostname tr sed cut cat echo reboot date mkdir ls dmesg sleep seq; do
   ln -s busybox "$root/bin/$applet"
 done
 # After every restore this reseeds the kernel's crng and sets the clock: served (init starts

@@ -22,9 +22,9 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>no {@code --channel}: frames on stdin/stdout (how tests and host processes drive it);</li>
  *   <li>{@code --channel PATH}: frames on that device, read and written through one open
- *       file (in the guest {@code /dev/vport0p1}, a virtio-serial port, on the QEMU engine, or
- *       {@code /dev/hvc0}, a virtio-console tty that init has put into raw mode, on the Java
- *       engine);</li>
+ *       file (in the guest {@code /dev/vport0p1}, the virtio-serial port named
+ *       {@code kiln.channel}, on both engines: a plain character device, not a tty, so no
+ *       raw mode);</li>
  *   <li>{@code --guest}: inside the microVM: RESTORED may set the clock and write the kernel
  *       entropy pool, and READY is also announced on the serial console (stderr).</li>
  * </ul>
@@ -76,7 +76,7 @@ public final class Main {
         OutputStream out;
         try {
             if (channel != null) {
-                // One open file for both directions: a virtio-serial port (the QEMU engine's
+                // One open file for both directions: a virtio-serial port (the guest's
                 // /dev/vport0p1) can be open only once at a time. Checked first, because "rw"
                 // would create a plain file where the device is missing.
                 if (!Files.exists(Path.of(channel))) {

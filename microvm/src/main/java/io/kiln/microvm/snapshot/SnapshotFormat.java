@@ -17,10 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code vmstate} file, version 1. Big-endian (Java's DataOutput), a header then records:
+ * The {@code vmstate} file, version 2. Big-endian (Java's DataOutput), a header then records:
  *
  * <pre>
- * header : magic "KILNSNAP" (8 bytes) | version u32 (= 1)
+ * header : magic "KILNSNAP" (8 bytes) | version u32 (= 2)
  * record : tag u16 | length u32 | payload (length bytes)
  *   1 MACHINE_CONFIG : vcpus u32 | memoryBytes u64 | kernel str | cmdline str
  *   2 VCPU           : id u32 | regs, sregs, fpu, xsave, xcrs, lapic, mp_state, events, debugregs (each blob)
@@ -31,6 +31,8 @@ import java.util.List;
  *                      | queueSel u32 | status u32 | interruptStatus u32 | needsReset u8 | queue count u32
  *                      | {maxSize u16, size u16, ready u8, desc u64, avail u64, used u64, nextAvail u16, nextUsed u16}*
  *                      | device ackedFeatures u64 | device needsReset u8
+ *                      | device port stage u8 | device port guest open u8   (version 2: the console's
+ *                        control protocol, so a clone's function channel is open; 0 for other devices)
  *   0xFFFF END       : empty
  * blob : length u32 | bytes;  str : length u32 | UTF-8 bytes
  * </pre>
@@ -40,7 +42,7 @@ import java.util.List;
  */
 public final class SnapshotFormat {
     public static final byte[] MAGIC = "KILNSNAP".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     static final int TAG_MACHINE_CONFIG = 1;
     static final int TAG_VCPU = 2;
     static final int TAG_IRQCHIP_PIT_CLOCK = 3;
@@ -123,6 +125,8 @@ public final class SnapshotFormat {
                 }
                 r.writeLong(d.deviceAckedFeatures());
                 r.writeBoolean(d.deviceNeedsReset());
+                r.writeByte(d.devicePortStage());
+                r.writeBoolean(d.devicePortGuestOpen());
             });
         }
         out.writeShort(TAG_END);
@@ -221,7 +225,7 @@ public final class SnapshotFormat {
                     r.readLong(), r.readUnsignedShort(), r.readUnsignedShort()));
         }
         MmioState t = new MmioState(dfs, drfs, acked, qsel, status, isr, needsReset, qs);
-        return new VirtioDeviceState(slot, type, t, r.readLong(), r.readBoolean());
+        return new VirtioDeviceState(slot, type, t, r.readLong(), r.readBoolean(), r.readUnsignedByte(), r.readBoolean());
     }
 
     private interface RecordBody {

@@ -49,10 +49,14 @@ public final class KvmSnapshots {
             MmioTransport t = d.transports().get(i);
             long acked;
             boolean needsReset;
+            int portStage = 0;
+            boolean portOpen = false;
             if (t.device() instanceof ConsoleDevice c) {
                 ConsoleState s = c.state();
                 acked = s.ackedFeatures();
                 needsReset = s.needsReset();
+                portStage = s.stage().code();
+                portOpen = s.guestOpen();
             } else if (t.device() instanceof RngDevice r) {
                 RngState s = r.state();
                 acked = s.ackedFeatures();
@@ -60,7 +64,7 @@ public final class KvmSnapshots {
             } else {
                 throw new IllegalStateException("no snapshot support for " + t.device());
             }
-            virtio.add(new VirtioDeviceState(i, t.device().deviceType(), t.state(), acked, needsReset));
+            virtio.add(new VirtioDeviceState(i, t.device().deviceType(), t.state(), acked, needsReset, portStage, portOpen));
         }
         MicroVmConfig c = vm.config();
         Snapshot snapshot = new Snapshot(c.vcpus(), vm.memory().totalSize(), c.kernel().toString(), c.commandLine(), vcpus,
@@ -115,7 +119,7 @@ public final class KvmSnapshots {
                 }
                 t.restore(v.transport());
                 if (t.device() instanceof ConsoleDevice c) {
-                    c.restore(new ConsoleState(v.deviceAckedFeatures(), v.deviceNeedsReset()));
+                    c.restore(new ConsoleState(v.deviceAckedFeatures(), v.deviceNeedsReset(), portStage(v), v.devicePortGuestOpen()));
                 } else if (t.device() instanceof RngDevice r) {
                     r.restore(new RngState(v.deviceAckedFeatures(), v.deviceNeedsReset()));
                 }
@@ -130,6 +134,14 @@ public final class KvmSnapshots {
         } catch (RuntimeException | IOException e) {
             KvmMicroVm.closeHalfBuilt(kvm, vm, memory, vcpus, devices);
             throw e;
+        }
+    }
+
+    private static ConsoleState.Stage portStage(VirtioDeviceState v) throws SnapshotFormatException {
+        try {
+            return ConsoleState.Stage.ofCode(v.devicePortStage());
+        } catch (IllegalArgumentException e) {
+            throw new SnapshotFormatException("virtio slot " + v.slot() + ": " + e.getMessage());
         }
     }
 }
