@@ -5,6 +5,7 @@ import io.kiln.microvm.boot.LinuxBoot;
 import io.kiln.microvm.boot.VcpuSetup;
 import io.kiln.microvm.devices.Bus;
 import io.kiln.microvm.kvm.CpuidEntry;
+import io.kiln.microvm.kvm.Ioctls;
 import io.kiln.microvm.kvm.Kvm;
 import io.kiln.microvm.kvm.VcpuFd;
 import io.kiln.microvm.kvm.VmFd;
@@ -67,10 +68,11 @@ public final class KvmMicroVm implements MicroVm {
             String cmdline = (config.commandLine() + devices.commandLineSuffix()).trim();
             LinuxBoot.BootInfo boot = LinuxBoot.load(memory, kernel, initrd, cmdline, config.vcpus());
             List<CpuidEntry> cpuid = kvm.supportedCpuid();
+            boolean tscDeadline = kvm.checkExtension(Ioctls.CAP_TSC_DEADLINE_TIMER) > 0;
             for (int i = 0; i < config.vcpus(); i++) {
                 VcpuFd v = vm.createVcpu(i);
                 vcpus.add(v);
-                VcpuSetup.configure(v, config.vcpus(), boot.entry(), cpuid);
+                VcpuSetup.configure(v, config.vcpus(), boot.entry(), cpuid, tscDeadline);
             }
             return new KvmMicroVm(kvm, vm, memory, vcpus, devices, config);
         } catch (RuntimeException | IOException e) {
