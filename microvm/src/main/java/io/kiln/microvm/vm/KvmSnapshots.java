@@ -32,7 +32,8 @@ import java.util.List;
 /**
  * Snapshot save and restore for {@link KvmMicroVm}. Save: the VM is paused (vCPUs parked after
  * completing any in-flight I/O, device thread idle), then RAM goes to {@code memory} and
- * everything else to {@code vmstate} ({@link SnapshotFormat}). Restore maps {@code memory}
+ * everything else to {@code vmstate} ({@link SnapshotFormat}), with the host CPU and TSC rate it
+ * was taken on; a restore on another CPU throws {@link HostCpuMismatchException}. Restore maps {@code memory}
  * MAP_PRIVATE, so it costs O(devices) whatever the RAM size, clones share untouched pages, each
  * clone's writes are its own, and the snapshot files are never written.
  */
