@@ -84,13 +84,32 @@ public final class KvmStateIo {
         v.setXcrs(s.xcrs());
         v.setDebugRegs(s.debugRegs());
         v.setLapic(s.lapic());
-        List<MsrEntry> msrs = s.msrs();
+        List<MsrEntry> msrs = msrsToRestore(s.msrs());
         int n = v.setMsrs(msrs);
         if (n != msrs.size()) {
             throw new KvmException("KVM_SET_MSRS on vCPU " + v.id() + " set " + n + " of " + msrs.size()
                     + " MSRs; the first it refused is " + hex(msrs.get(n).index()));
         }
         v.setVcpuEvents(s.events());
+    }
+
+    /**
+     * The saved MSRs as a restore writes them: a TSC deadline of 0 becomes the saved TSC, so the
+     * LAPIC timer fires as soon as the clone runs. Firecracker found that a snapshot sometimes
+     * catches the deadline cleared before its interrupt was delivered, and the restored vCPU then
+     * never gets another timer interrupt; an early one is harmless (the guest's timer code
+     * re-arms), and KVM ignores the write when the timer is not in TSC-deadline mode.
+     */
+    public static List<MsrEntry> msrsToRestore(List<MsrEntry> saved) {
+        long tsc = saved.stream().filter(m -> m.index() == IA32_TSC).mapToLong(MsrEntry::data).findFirst().orElse(0);
+        if (tsc == 0) {
+            return saved;
+        }
+        List<MsrEntry> out = new ArrayList<>(saved.size());
+        for (MsrEntry m : saved) {
+            out.add(m.index() == IA32_TSC_DEADLINE && m.data() == 0 ? new MsrEntry(IA32_TSC_DEADLINE, tsc) : m);
+        }
+        return out;
     }
 
     /** Whether a guest whose TSC ran at {@code savedKhz} needs scaling on a host whose TSC runs at {@code hereKhz}. */

@@ -134,15 +134,6 @@ class SnapshotFormatTest {
         assertEquals("snapshot format version 1 is not supported: this build reads version 2 only", e.getMessage());
     }
 
-    @Test
-    void tscRatesWithin250ppmNeedNoScaling() {
-        assertFalse(KvmStateIo.tscNeedsScaling(2_000_000, 2_000_500), "250 ppm exactly");
-        assertTrue(KvmStateIo.tscNeedsScaling(2_000_000, 2_000_501));
-        assertTrue(KvmStateIo.tscNeedsScaling(2_000_000, 1_999_499));
-        assertFalse(KvmStateIo.tscNeedsScaling(0, 3_000_000), "rate unknown at snapshot time");
-        assertFalse(KvmStateIo.tscNeedsScaling(3_000_000, 0), "rate unknown here");
-    }
-
     private static byte[][] blobs(VcpuState v) {
         return new byte[][] {v.regs(), v.sregs(), v.fpu(), v.xsave(), v.xcrs(), v.lapic(), v.mpState(), v.events(),
             v.debugRegs()};
