@@ -158,7 +158,7 @@ public final class KvmMicroVm implements MicroVm {
                 resume();
                 return;
             }
-            if (s != VmState.CREATED && s != VmState.PAUSED || destroyRequested) {
+            if ((s != VmState.CREATED && s != VmState.PAUSED) || destroyRequested) {
                 throw new IllegalStateException("cannot start a VM in state " + s);
             }
             start0();
