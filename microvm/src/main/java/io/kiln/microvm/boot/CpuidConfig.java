@@ -26,7 +26,9 @@ import java.util.List;
  *       (architectural PMU) zeroed.</li>
  *   <li>AMD (and Hygon): 0x80000008 ECX's core count and APIC-id size, 0x8000001D's sharing
  *       counts, 0x8000001E's extended APIC id, core id, one thread per core and one node;
- *       TOPOEXT only if KVM reported both of those leaves; leaf 7 without ARCH_CAPABILITIES, which
+ *       TOPOEXT kept only if KVM also reported both of those leaves (Firecracker forces it on,
+ *       but it copies the host's 0x8000001D, which Java cannot read; KVM's copy is only valid
+ *       where the host has TOPOEXT); leaf 7 without ARCH_CAPABILITIES, which
  *       AMD hardware does not have.</li>
  *   <li>Leaf 0x40000001 (KVM's paravirtual features): async page faults, steal time, PV TLB flush
  *       (it uses the steal-time record) and PV EOI are masked, because their state is not carried
@@ -140,8 +142,7 @@ public final class CpuidConfig {
                     }
                 }
                 case KVM_FEATURES_LEAF -> out.add(e.withEax(e.eax() & ~KVM_FEATURES_NOT_IN_SNAPSHOTS));
-                case 0x80000001 -> out.add(vendor == Vendor.AMD
-                        ? e.withEcx(amdTopology ? e.ecx() | EXT1_ECX_TOPOEXT : e.ecx() & ~EXT1_ECX_TOPOEXT) : e);
+                case 0x80000001 -> out.add(vendor == Vendor.AMD && !amdTopology ? e.withEcx(e.ecx() & ~EXT1_ECX_TOPOEXT) : e);
                 case 0x80000008 -> out.add(vendor == Vendor.AMD
                         ? e.withEcx((e.ecx() & ~0xf0ff) | (coreShift << 12) | (vcpuCount - 1)) : e);
                 case 0x8000001d -> out.add(vendor == Vendor.AMD ? cacheSharing(e, vcpuCount, -1) : e);

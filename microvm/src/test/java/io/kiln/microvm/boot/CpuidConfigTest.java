@@ -31,7 +31,7 @@ class CpuidConfigTest {
                 e(0xb, 0, 1, 1, 2, 0x100, 7),
                 KVM_SIGNATURE,
                 e(0x40000001, 0, 0, 0x01007afb, 0, 0, 0),
-                e(0x80000001, 0, 0, 0x00a20f10, 0x20000000, 0x758237ff, 0x2fd3fbff),
+                e(0x80000001, 0, 0, 0x00a20f10, 0x20000000, 0x75c237ff, 0x2fd3fbff),
                 e(0x80000008, 0, 0, 0x3030, 0, 0x0000700f, 0),
                 e(0x8000001d, 0, 1, 0x00004121, 0x01c0003f, 0x3f, 0),
                 e(0x8000001d, 3, 1, 0x0003c163, 0x03c0003f, 0x7fff, 1),
@@ -51,7 +51,7 @@ class CpuidConfigTest {
                 KVM_SIGNATURE,
                 // async PF (+vmexit, +int), steal time, PV TLB flush, PV EOI masked; kvmclock kept
                 e(0x40000001, 0, 0, 0x0100388b, 0, 0, 0),
-                // TOPOEXT: KVM reported 0x8000001D and 0x8000001E
+                // TOPOEXT kept: KVM reported it and 0x8000001D and 0x8000001E
                 e(0x80000001, 0, 0, 0x00a20f10, 0x20000000, 0x75c237ff, 0x2fd3fbff),
                 // NC = 1 (two cores), APIC id size 1
                 e(0x80000008, 0, 0, 0x3030, 0, 0x1001, 0),
