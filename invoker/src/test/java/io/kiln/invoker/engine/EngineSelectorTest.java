@@ -1,6 +1,8 @@
 package io.kiln.invoker.engine;
 
+import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.qemu.Accelerator;
 import io.kiln.microvm.probe.KvmKind;
 import io.kiln.microvm.probe.KvmProbeResult;
 import org.junit.jupiter.api.BeforeEach;
@@ -88,8 +90,13 @@ class EngineSelectorTest {
     }
 
     @Test
-    void snapshotsAreKeyedByEngineAndImage() {
+    void snapshotsAreKeyedByEngineAndImageAndOnKvmByTheHostCpu() {
         assertEquals("qemu-tcg-image", choose("qemu-tcg", SOFTWARE).engine().snapshotKey());
-        assertEquals("kvm-image", choose("kvm", HARDWARE).engine().snapshotKey());
+        assertEquals("kvm-image-" + HostCpu.currentFingerprint(), choose("kvm", HARDWARE).engine().snapshotKey());
+        assertEquals("kvm-image-0123456789ab", new KvmEngine(image.get(), () -> "0123456789ab").snapshotKey());
+        assertEquals("qemu-kvm-image-0123456789ab",
+                new QemuEngine(image.get(), Accelerator.KVM, () -> "0123456789ab").snapshotKey());
+        assertEquals("qemu-tcg-image", new QemuEngine(image.get(), Accelerator.TCG, () -> "0123456789ab").snapshotKey(),
+                "TCG's CPU is emulated, the same on every host");
     }
 }
