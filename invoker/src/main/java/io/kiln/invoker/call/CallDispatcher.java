@@ -6,6 +6,7 @@ import io.kiln.invoker.instance.FunctionTemplate;
 import io.kiln.invoker.instance.InstanceHandle;
 import io.kiln.invoker.instance.LogSink;
 import io.kiln.invoker.instance.StartFailure;
+import io.kiln.invoker.instance.StartPhases;
 import io.kiln.invoker.pool.InstancePool;
 import io.kiln.invoker.pool.Lifecycle;
 import io.kiln.invoker.pool.PoolEntry;
@@ -468,7 +469,8 @@ public final class CallDispatcher implements AutoCloseable {
                     long invokeUs = (clock.nanoTime() - sent) / 1000;
                     events.answered(call.function, invokeUs);
                     CallAnswers.Answer a = CallAnswers.of(r.callId(), e.key(), frame, error,
-                            new CallTimings(cold, queuedUs, startUs, invokeUs));
+                            new CallTimings(cold, queuedUs, startUs, invokeUs,
+                                    cold ? handle.startPhases() : StartPhases.NONE));
                     if (!a.reusable()) {
                         handle.destroy(a.why()); // returns at once; the VM goes on a teardown thread
                     }

@@ -59,6 +59,8 @@ public final class Instance implements InstanceHandle {
     private final AtomicReference<InstanceFailure> gone = new AtomicReference<>();
     /** The ERROR an agent sent on its way out, to explain the crash that follows. */
     private volatile ErrorFrame lastWords;
+    /** Set by the launcher once the instance is ready. */
+    private volatile StartPhases startPhases = StartPhases.NONE;
 
     /**
      * @param console  the tail the VM's console was given at creation
@@ -85,6 +87,15 @@ public final class Instance implements InstanceHandle {
     @Override
     public CompletableFuture<Void> gone() {
         return torndown;
+    }
+
+    @Override
+    public StartPhases startPhases() {
+        return startPhases;
+    }
+
+    void startPhases(StartPhases phases) {
+        this.startPhases = phases;
     }
 
     /** Completes when the VM stops for good, whoever stopped it. */

@@ -32,4 +32,9 @@ public interface InstanceHandle {
      * own and cleaned up): only then is its memory free.
      */
     CompletableFuture<Void> gone();
+
+    /** How long this instance took to start, engine and agent apart; {@link StartPhases#NONE} if unknown. */
+    default StartPhases startPhases() {
+        return StartPhases.NONE;
+    }
 }

@@ -71,20 +71,27 @@ public final class InstanceLauncher {
             return restore(template.snapshot(), false, logs);
         }
         Instance instance = boot(config.memoryMib(), false, logs);
+        long loading = System.nanoTime();
         load(instance, template);
+        StartPhases booted = instance.startPhases();
+        instance.startPhases(new StartPhases(booted.engineUs(), booted.agentUs() + micros(loading), -1));
         return instance;
     }
 
     /** Boots the runtime and waits for READY. */
     public Instance boot(int memoryMib, boolean snapshotable, LogSink logs) {
+        long starting = System.nanoTime();
         Instance instance = create(logs, "boot_failed", "starting a " + engine.name() + " instance",
                 console -> engine.boot(memoryMib, snapshotable, console));
+        long running = System.nanoTime();
         answer(instance, instance.awaitReady(bootTimeout), "boot_failed", "booting the runtime");
+        instance.startPhases(new StartPhases((running - starting) / 1000, micros(running), -1));
         return instance;
     }
 
     /** Restores a clone of {@code snapshot} and has its agent reseed (RESTORED). */
     public Instance restore(Path snapshot, boolean snapshotable, LogSink logs) {
+        long restoring = System.nanoTime();
         Instance instance = create(logs, "restore_failed", "restoring " + snapshot.getFileName() + " on "
                 + engine.name(), console -> engine.restore(snapshot, snapshotable, console));
         byte[] entropy = new byte[ENTROPY_BYTES];
@@ -93,9 +100,24 @@ public final class InstanceLauncher {
                 + restoreTimeout.toMillis() + "}";
         // The agent's own deadline for the hooks is restoreTimeout; the host allows a little more
         // so that the agent's restore_timeout, with its stack, arrives before the host gives up.
-        answer(instance, instance.send(new RestoredFrame(meta, entropy), restoreTimeout.plusSeconds(5)),
+        long running = System.nanoTime();
+        Frame ack = answer(instance, instance.send(new RestoredFrame(meta, entropy), restoreTimeout.plusSeconds(5)),
                 "restore_failed", "restoring");
+        instance.startPhases(new StartPhases((running - restoring) / 1000, micros(running), reportedUs(ack)));
         return instance;
+    }
+
+    private static long micros(long sinceNanos) {
+        return (System.nanoTime() - sinceNanos) / 1000;
+    }
+
+    /** The agent's own time for its RESTORED work ({@code restoreUs} in the ack), or -1. */
+    private static long reportedUs(Frame ack) {
+        try {
+            return JSON.readTree(((RestoredFrame) ack).metadata()).path("restoreUs").asLong(-1);
+        } catch (IOException | RuntimeException e) {
+            return -1; // a timing, not a contract: a malformed one only costs the benchmark a number
+        }
     }
 
     private interface VmFactory {
