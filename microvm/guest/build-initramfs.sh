@@ -22,7 +22,7 @@ modules=$(tr -d ' \n' <"$here/rootfs/jre-modules")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-initramfs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,kiln,lib64}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,etc,kiln,lib64}
 
 log "initramfs: jlink JRE from $java_home ($modules)"
 "$java_home/bin/jlink" --module-path "$java_home/jmods" --add-modules "$modules" \
@@ -58,10 +58,11 @@ find "$root" -type f -name '*.so*' -exec strip --strip-unneeded {} +
 [ -e "$root/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 
 cp "$busybox" "$root/bin/busybox"
-for applet in sh mount hostname stty tr sed cut cat echo reboot date mkdir ls dmesg sleep seq; do
+for applet in sh mount hostname tr sed cut cat echo reboot date mkdir ls dmesg sleep seq; do
   ln -s busybox "$root/bin/$applet"
 done
-# After every restore the agent runs this to reseed the kernel's crng and set the clock.
+# After every restore this reseeds the kernel's crng and sets the clock: served (init starts
+# it before the agent) or, as a fallback, run by the agent.
 gcc -static -Os -Wall -Wextra -Werror -o "$root/bin/kiln-restore" "$here/rootfs/kiln-restore.c"
 strip "$root/bin/kiln-restore"
 install -m 0755 "$here/rootfs/init" "$root/init"

@@ -1,5 +1,6 @@
-/* Feeds the virtio-console device hostile queues and bogus register writes, one case at a time,
- * reporting whether the device flagged DEVICE_NEEDS_RESET; resets it between cases. */
+/* Feeds the virtio-console device hostile queues (port 1's, with MULTIPORT) and bogus register
+ * writes, one case at a time, reporting whether the device flagged DEVICE_NEEDS_RESET; resets it
+ * between cases. */
 #include "virtio.h"
 
 #define RXQ_MEM 0x800000UL
@@ -10,11 +11,11 @@ static u64 base;
 static struct vq rx, tx;
 
 static void init(u64 txmem) {
-    virtio_negotiate(base);
-    virtio_queue(base, 0, &rx, RXQ_MEM, QN);
-    virtio_queue(base, 1, &tx, TXQ_MEM, QN);
+    virtio_negotiate(base, CONSOLE_F_MULTIPORT);
+    virtio_queue(base, CONSOLE_PORT1_RX, &rx, RXQ_MEM, QN);
+    virtio_queue(base, CONSOLE_PORT1_TX, &tx, TXQ_MEM, QN);
     if (txmem != TXQ_MEM) { /* re-point the TX descriptor table somewhere hostile */
-        mmio_write32(base + 0x30, 1); mmio_write32(base + 0x80, (u32)txmem); mmio_write32(base + 0x84, (u32)(txmem >> 32));
+        mmio_write32(base + 0x30, CONSOLE_PORT1_TX); mmio_write32(base + 0x80, (u32)txmem); mmio_write32(base + 0x84, (u32)(txmem >> 32));
     }
     mmio_write32(base + 0x70, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 }
@@ -38,7 +39,7 @@ static void send(u64 addr, u32 len, u16 flags, u16 next, u16 avail_step) {
     tx.avail_idx += avail_step;
     tx.avail[1] = tx.avail_idx;
     barrier();
-    mmio_write32(base + 0x50, 1);
+    mmio_write32(base + 0x50, CONSOLE_PORT1_TX);
 }
 
 void kmain(u8 *zp) {

@@ -10,6 +10,12 @@
 #define VIRTIO_STATUS_NEEDS_RESET 0x40
 #define VQ_F_NEXT 1
 #define VQ_F_WRITE 2
+/* virtio-console with MULTIPORT (virtio 1.x 5.3): port 0's queues, control, port 1's. */
+#define CONSOLE_F_MULTIPORT 2
+#define CONSOLE_CONTROL_RX 2
+#define CONSOLE_CONTROL_TX 3
+#define CONSOLE_PORT1_RX 4
+#define CONSOLE_PORT1_TX 5
 
 struct vdesc { u64 addr; u32 len; u16 flags; u16 next; } __attribute__((packed));
 
@@ -51,14 +57,15 @@ static u64 virtio_find(const char *cmdline, u32 type, u32 *irq) {
     return 0;
 }
 
-/* Status sequence up to FEATURES_OK with VIRTIO_F_VERSION_1 only. Returns 0 on success. */
-static int virtio_negotiate(u64 base) {
+/* Status sequence up to FEATURES_OK with VIRTIO_F_VERSION_1 and the device-specific feature
+ * bits `features` (low word). Returns 0 on success. */
+static int virtio_negotiate(u64 base, u32 features) {
     mmio_write32(base + 0x70, 0);
     mmio_write32(base + 0x70, VIRTIO_STATUS_ACK);
     mmio_write32(base + 0x70, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
     mmio_write32(base + 0x14, 1);
     if (!(mmio_read32(base + 0x10) & 1)) return -1;
-    mmio_write32(base + 0x24, 0); mmio_write32(base + 0x20, 0);
+    mmio_write32(base + 0x24, 0); mmio_write32(base + 0x20, features);
     mmio_write32(base + 0x24, 1); mmio_write32(base + 0x20, 1);
     mmio_write32(base + 0x70, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     return (mmio_read32(base + 0x70) & VIRTIO_STATUS_FEATURES_OK) ? 0 : -2;

@@ -380,7 +380,7 @@ public final class Agent {
             ClassLoader loader = function != null ? function.loader() : null;
             logs.enter(0, false);
             start(JobKind.RESTORE, 0, timeout, () -> JobResult.reply(
-                    runner.restore(entropy, epochMs, receivedNanos, hooksFrom, loader)));
+                    runner.restore(entropy, epochMs, receivedNanos, hooksFrom, loader, timeout)));
         } catch (Json.BadMetadataException e) {
             send(ErrorReport.of(0, "bad_metadata", e.getMessage()));
         }

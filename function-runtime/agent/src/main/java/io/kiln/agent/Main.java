@@ -22,17 +22,21 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>no {@code --channel}: frames on stdin/stdout (how tests and host processes drive it);</li>
  *   <li>{@code --channel PATH}: frames on that device, read and written through one open
- *       file (in the guest {@code /dev/vport0p1}, a virtio-serial port, on the QEMU engine, or
- *       {@code /dev/hvc0}, a virtio-console tty that init has put into raw mode, on the Java
- *       engine);</li>
+ *       file (in the guest {@code /dev/vport0p1}, the virtio-serial port named
+ *       {@code kiln.channel}, on both engines: a plain character device, not a tty, so no
+ *       raw mode);</li>
  *   <li>{@code --guest}: inside the microVM: RESTORED may set the clock and write the kernel
  *       entropy pool, and READY is also announced on the serial console (stderr).</li>
  * </ul>
  *
  * <p>In every mode {@code System.out}/{@code System.err} become LOG frames and
  * {@code System.in} is empty, so nothing but the agent touches the channel. Guest-only system
- * property: {@code kiln.agent.restore} names the command run after every restore to reseed the
- * kernel and set the clock (default {@code /bin/kiln-restore}, which the guest image carries).
+ * properties: {@code kiln.agent.restore.serve} names the directory of the served restore
+ * helper's FIFOs (default {@code /run/kiln-restore}, where the guest's init starts
+ * {@code kiln-restore --serve}; empty for none), and {@code kiln.agent.restore} the command
+ * run instead after every restore when no helper is served there (default
+ * {@code /bin/kiln-restore}, which the guest image carries). Either reseeds the kernel and sets
+ * the clock.
  *
  * <p>Exits with {@link ExitCodes}; by {@code Runtime.halt}, so neither user shutdown hooks nor
  * user threads can keep a finished agent alive.
@@ -63,14 +67,16 @@ public final class Main {
             Runtime.getRuntime().halt(ExitCodes.USAGE);
             return;
         }
+        String serveDir = System.getProperty("kiln.agent.restore.serve", AgentOptions.RESTORE_SERVE_DIR);
         options = options
-                .withRestoreCommand(System.getProperty("kiln.agent.restore", "/bin/kiln-restore"));
+                .withRestoreCommand(System.getProperty("kiln.agent.restore", AgentOptions.RESTORE_COMMAND))
+                .withRestoreServeDir(serveDir.isEmpty() ? null : Path.of(serveDir));
 
         InputStream in;
         OutputStream out;
         try {
             if (channel != null) {
-                // One open file for both directions: a virtio-serial port (the QEMU engine's
+                // One open file for both directions: a virtio-serial port (the guest's
                 // /dev/vport0p1) can be open only once at a time. Checked first, because "rw"
                 // would create a plain file where the device is missing.
                 if (!Files.exists(Path.of(channel))) {

@@ -21,9 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@code --channel PATH} on a real tty in raw mode, as /dev/hvc0 is in the guest: a pty made by
- * a small Python relay (skipped where there is no python3). A tty not in raw mode would turn
- * every 0x0A of a frame into 0x0D 0x0A; this test would then fail on the first header.
+ * {@code --channel PATH} on a character device rather than stdio: a pty in raw mode made by a
+ * small Python relay (skipped where there is no python3), the nearest a host test gets to the
+ * guest's virtio-serial port. Raw, because a tty's line discipline would turn every 0x0A of a
+ * frame into 0x0D 0x0A; this test would then fail on the first header.
  */
 class ChannelModeTest {
 

@@ -2,6 +2,7 @@ package io.kiln.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.agent.testing.AgentProcess;
+import io.kiln.agent.testing.FakeRestoreHelper;
 import io.kiln.agent.testing.Fixtures;
 import io.kiln.protocol.InitializedFrame;
 import io.kiln.protocol.RestoredFrame;
@@ -26,6 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** RESTORED: reseeding, the clock and the kernel pool (guest only), hooks. */
 class RestoreTest {
+
+    /** Guest-mode agents here run the restore command unless a test serves the helper. */
+    static final String NO_SERVED_HELPER = "-Dkiln.agent.restore.serve=";
 
     static final List<String> ALL_SEEDS = List.of("NativePRNG", "NativePRNGBlocking",
             "NativePRNGNonBlocking", "SHA1PRNG.seeder", "DRBG.seeder");
@@ -83,7 +87,7 @@ class RestoreTest {
         Files.writeString(command, "#!/bin/sh\necho \"$@\" > " + args + "\ncat > " + stdin + "\n");
         Files.setPosixFilePermissions(command, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=" + command), "--guest")) {
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=" + command, NO_SERVED_HELPER), "--guest")) {
             assertEquals("guest", meta(a.ready()).get("mode").asText());
             expect(a.load(Fixtures.functions(), "com.example.Rng"), InitializedFrame.class, 0);
             long hostClock = 1767225599800L;
@@ -92,6 +96,7 @@ class RestoreTest {
             assertEquals(ALL_SEEDS.toString(), strings(ack.get("reseeded")).toString());
             assertEquals(true, ack.get("kernelEntropy").asBoolean(), ack.toString());
             assertEquals(true, ack.get("clockSet").asBoolean(), ack.toString());
+            assertEquals("exec", ack.get("kernelVia").asText(), ack.toString());
             // The clock to set is the host's, plus the time the frame spent in the agent.
             long target = Long.parseLong(Files.readString(args).strip());
             assertTrue(target >= hostClock && target < hostClock + 5_000, "clock argument " + target);
@@ -107,13 +112,40 @@ class RestoreTest {
     }
 
     @Test
+    void guestModeHandsTheRestoreToTheServedHelper() throws Exception {
+        Path dir = Fixtures.work().resolve("served");
+        try (FakeRestoreHelper helper = FakeRestoreHelper.in(dir);
+             AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=/bin/false",
+                     "-Dkiln.agent.restore.serve=" + dir), "--guest")) {
+            a.ready();
+            helper.answer("4b 52 01 00 00 00 00 01 00 00"); // request 1: done
+            long hostClock = 1767225599800L;
+            a.send(Restores.frame(hostClock, 32, (byte) 7));
+            JsonNode ack = meta(a.reply(RestoredFrame.class));
+            assertEquals("served", ack.get("kernelVia").asText(), ack.toString());
+            assertEquals(true, ack.get("kernelEntropy").asBoolean(), ack.toString());
+            assertEquals(true, ack.get("clockSet").asBoolean(), ack.toString());
+
+            byte[] sent = helper.request(18 + 32);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sent);
+            assertEquals("4b52010100000001", HexFormat.of().formatHex(sent, 0, 8)); // KR, v1, set clock, id 1
+            long clock = b.getLong(8);
+            assertTrue(clock >= hostClock && clock < hostClock + 5_000, "clock " + clock);
+            assertEquals(32, b.getShort(16));
+            byte[] expected = new byte[32];
+            Arrays.fill(expected, (byte) 7);
+            assertArrayEquals(expected, Arrays.copyOfRange(sent, 18, 50));
+        }
+    }
+
+    @Test
     void aHungRestoreCommandIsCutOffAtItsDeadline() throws Exception {
         Path dir = Files.createDirectories(Fixtures.work().resolve("guest"));
         Path command = dir.resolve("hung-kiln-restore");
         // Sleeps with its output still open: reading that output would wait the full 60 s.
         Files.writeString(command, "#!/bin/sh\nexec sleep 60\n");
         Files.setPosixFilePermissions(command, PosixFilePermissions.fromString("rwxr-xr-x"));
-        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=" + command), "--guest")) {
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=" + command, NO_SERVED_HELPER), "--guest")) {
             a.ready();
             long start = System.nanoTime();
             a.send(Restores.frame(1767225599800L, 32, (byte) 7));
@@ -126,7 +158,7 @@ class RestoreTest {
 
     @Test
     void aFailingRestoreCommandIsReportedNotFatal() throws Exception {
-        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=/bin/false"), "--guest")) {
+        try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.agent.restore=/bin/false", NO_SERVED_HELPER), "--guest")) {
             a.ready();
             a.send(Restores.frame(1767225599800L, 32, (byte) 7));
             JsonNode ack = meta(a.reply(RestoredFrame.class));

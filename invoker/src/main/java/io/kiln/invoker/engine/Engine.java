@@ -26,8 +26,10 @@ public interface Engine {
     boolean snapshots();
 
     /**
-     * What a snapshot taken on this engine depends on (the engine and the guest image). Snapshots
-     * are stored under this key, so a changed guest image or engine rebuilds them.
+     * What a snapshot taken on this engine depends on: the engine, the guest image and, where
+     * guests run on the host's CPU through KVM, that CPU ({@code <engine>-<image id>[-<host CPU
+     * fingerprint>]}). Snapshots are stored under this key, so a changed guest image, engine or
+     * host CPU rebuilds them.
      */
     String snapshotKey();
 

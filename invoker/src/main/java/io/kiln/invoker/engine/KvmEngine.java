@@ -1,5 +1,6 @@
 package io.kiln.invoker.engine;
 
+import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.console.ConsoleLog;
 import io.kiln.microvm.image.GuestImage;
 import io.kiln.microvm.vm.KvmMicroVm;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The Java KVM engine, the default on hardware KVM hosts. Its snapshots are always
@@ -20,7 +22,12 @@ public final class KvmEngine extends VmEngine {
 
 
     public KvmEngine(GuestImage image) {
-        super(image);
+        this(image, HostCpu::currentFingerprint);
+    }
+
+    /** {@code hostCpu}: the host CPU fingerprint for the snapshot key (tests give a fixed one). */
+    KvmEngine(GuestImage image, Supplier<String> hostCpu) {
+        super(image, hostCpu);
     }
 
     @Override

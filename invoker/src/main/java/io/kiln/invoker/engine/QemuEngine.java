@@ -1,5 +1,6 @@
 package io.kiln.invoker.engine;
 
+import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.image.GuestImage;
 import io.kiln.microvm.qemu.Accelerator;
 import io.kiln.microvm.qemu.QemuGuest;
@@ -9,6 +10,7 @@ import io.kiln.microvm.vm.MicroVm;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /** The QEMU {@code microvm} engine: KVM-accelerated on hardware hosts, TCG everywhere else. */
 public final class QemuEngine extends VmEngine {
@@ -16,7 +18,12 @@ public final class QemuEngine extends VmEngine {
     private final Accelerator accelerator;
 
     public QemuEngine(GuestImage image, Accelerator accelerator) {
-        super(image);
+        this(image, accelerator, HostCpu::currentFingerprint);
+    }
+
+    /** {@code hostCpu}: the host CPU fingerprint for the snapshot key under KVM (tests give a fixed one). */
+    QemuEngine(GuestImage image, Accelerator accelerator, Supplier<String> hostCpu) {
+        super(image, accelerator == Accelerator.KVM ? hostCpu : () -> null);
         this.accelerator = accelerator;
     }
 

@@ -1,6 +1,8 @@
 package io.kiln.invoker.engine;
 
+import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.qemu.Accelerator;
 import io.kiln.microvm.probe.KvmKind;
 import io.kiln.microvm.probe.KvmProbeResult;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EngineSelectorTest {
 
-    private static final KvmProbeResult HARDWARE = new KvmProbeResult(KvmKind.HARDWARE, "kvm_intel");
-    private static final KvmProbeResult SOFTWARE = new KvmProbeResult(KvmKind.SOFTWARE, "kvm_pvm");
+    private static final KvmProbeResult HARDWARE = new KvmProbeResult(KvmKind.HARDWARE, "kvm_intel", "kvm_intel");
+    private static final KvmProbeResult AMD = new KvmProbeResult(KvmKind.HARDWARE, "kvm_amd", "kvm_amd");
+    private static final KvmProbeResult SOFTWARE = new KvmProbeResult(KvmKind.SOFTWARE, "kvm_pvm", "kvm_pvm");
     private static final KvmProbeResult ABSENT = new KvmProbeResult(KvmKind.ABSENT, "no /dev/kvm");
 
     @TempDir
@@ -43,12 +46,16 @@ class EngineSelectorTest {
     }
 
     @Test
-    void theProbePicksQemuKvmOnHardwareSayingWhyAndQemuTcgElsewhere() {
-        EngineChoice hw = choose("auto", HARDWARE);
-        assertEquals("qemu-kvm", hw.engine().name());
-        assertEquals("auto: kvm_intel; the Java engine is proven to boot Linux and restore snapshots on kvm_amd "
-                + "(nested lab), not yet to serve functions end to end, and is untested on kvm_intel, so QEMU "
-                + "with KVM runs functions (--engine kvm chooses the Java engine)", hw.reason());
+    void theProbePicksTheJavaEngineOnKvmAmdQemuKvmOnKvmIntelSayingWhyAndQemuTcgElsewhere() {
+        EngineChoice amd = choose("auto", AMD);
+        assertEquals("kvm", amd.engine().name());
+        assertEquals("auto: kvm_amd; the Java engine is proven on kvm_amd (nested lab: Linux boot, snapshots, and "
+                + "functions end to end)", amd.reason());
+        EngineChoice intel = choose("auto", HARDWARE);
+        assertEquals("qemu-kvm", intel.engine().name());
+        assertEquals("auto: kvm_intel; the Java engine is untested on kvm_intel (the lab emulates AMD SVM only; "
+                + "lab/run-kvm-tests.sh tests it on this host), so QEMU with KVM runs functions (--engine kvm "
+                + "chooses the Java engine)", intel.reason());
         assertEquals("qemu-tcg", choose("auto", SOFTWARE).engine().name());
         assertEquals("qemu-tcg", choose(null, ABSENT).engine().name());
         assertTrue(choose("auto", ABSENT).reason().startsWith("auto: no /dev/kvm; without hardware KVM"));
@@ -61,9 +68,10 @@ class EngineSelectorTest {
         assertEquals("qemu-tcg", choose(" QEMU-TCG ", HARDWARE).engine().name());
         EngineChoice kvm = choose("kvm", SOFTWARE);
         assertEquals("kvm", kvm.engine().name());
-        assertEquals("configured: kvm (kvm_pvm; the Java engine is proven to boot Linux and restore snapshots on "
-                + "kvm_amd (nested lab), not yet to serve functions end to end, and is untested on kvm_intel)",
-                kvm.reason());
+        assertEquals("configured: kvm (kvm_pvm; the Java engine is proven on kvm_amd (nested lab: Linux boot, "
+                + "snapshots, and functions end to end))", kvm.reason());
+        assertEquals("configured: kvm (kvm_intel; the Java engine is untested on kvm_intel (the lab emulates AMD "
+                + "SVM only; lab/run-kvm-tests.sh tests it on this host))", choose("kvm", HARDWARE).reason());
         EngineChoice process = choose("process", HARDWARE);
         assertEquals("process", process.engine().name());
         assertFalse(process.engine().isolated());
@@ -82,8 +90,13 @@ class EngineSelectorTest {
     }
 
     @Test
-    void snapshotsAreKeyedByEngineAndImage() {
+    void snapshotsAreKeyedByEngineAndImageAndOnKvmByTheHostCpu() {
         assertEquals("qemu-tcg-image", choose("qemu-tcg", SOFTWARE).engine().snapshotKey());
-        assertEquals("kvm-image", choose("kvm", HARDWARE).engine().snapshotKey());
+        assertEquals("kvm-image-" + HostCpu.currentFingerprint(), choose("kvm", HARDWARE).engine().snapshotKey());
+        assertEquals("kvm-image-0123456789ab", new KvmEngine(image.get(), () -> "0123456789ab").snapshotKey());
+        assertEquals("qemu-kvm-image-0123456789ab",
+                new QemuEngine(image.get(), Accelerator.KVM, () -> "0123456789ab").snapshotKey());
+        assertEquals("qemu-tcg-image", new QemuEngine(image.get(), Accelerator.TCG, () -> "0123456789ab").snapshotKey(),
+                "TCG's CPU is emulated, the same on every host");
     }
 }

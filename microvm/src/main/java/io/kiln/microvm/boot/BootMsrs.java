@@ -41,14 +41,4 @@ public final class BootMsrs {
                 new MsrEntry(IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING),
                 new MsrEntry(MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_WRITE_BACK));
     }
-
-    /** The MSRs a snapshot saves: the boot set plus the APIC base. */
-    public static List<Integer> saved() {
-        List<Integer> out = new java.util.ArrayList<>();
-        for (MsrEntry e : initial()) {
-            out.add(e.index());
-        }
-        out.add(IA32_APIC_BASE);
-        return out;
-    }
 }

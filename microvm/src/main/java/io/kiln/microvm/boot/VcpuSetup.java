@@ -30,8 +30,9 @@ public final class VcpuSetup {
     private VcpuSetup() {
     }
 
-    public static void configure(VcpuFd vcpu, int vcpuCount, long entry, List<CpuidEntry> supportedCpuid) {
-        vcpu.setCpuid(CpuidConfig.forVcpu(supportedCpuid, vcpu.id(), vcpuCount));
+    /** {@code tscDeadline}: whether KVM has KVM_CAP_TSC_DEADLINE_TIMER (the CPUID bit follows it). */
+    public static void configure(VcpuFd vcpu, int vcpuCount, long entry, List<CpuidEntry> supportedCpuid, boolean tscDeadline) {
+        vcpu.setCpuid(CpuidConfig.forVcpu(supportedCpuid, vcpu.id(), vcpuCount, tscDeadline));
         int accepted = vcpu.setMsrs(BootMsrs.initial());
         if (accepted != BootMsrs.initial().size()) {
             throw new KvmException("KVM accepted only " + accepted + " of " + BootMsrs.initial().size()

@@ -100,18 +100,34 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
+    /**
+     * Stops the loop and waits up to {@code timeout} for its thread to end. Returns true once the
+     * thread has ended (or never started): no handler runs any more, so guest memory may be
+     * unmapped. False means a handler has not returned in that time; handlers never block by
+     * design, so that is a VMM bug, and Java cannot stop a thread, so the caller must keep
+     * everything the handler may touch (guest memory above all) alive. The wake-up eventfd is then
+     * left open too, since the thread polls it.
+     */
+    public boolean stop(java.time.Duration timeout) {
         stopped = true;
         wake.signal();
         Thread t = thread;
-        if (t != null) {
+        if (t != null && t != Thread.currentThread()) {
             try {
-                t.join(2000);
+                t.join(timeout.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            if (t.isAlive()) {
+                return false;
+            }
         }
         wake.close();
+        return true;
+    }
+
+    @Override
+    public void close() {
+        stop(java.time.Duration.ofSeconds(10));
     }
 }

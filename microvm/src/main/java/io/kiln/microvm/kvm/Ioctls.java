@@ -100,6 +100,11 @@ public final class Ioctls {
     public static final long KVM_SET_XSAVE = iow(0xa5, XSAVE_SIZE);
     public static final long KVM_GET_XCRS = ior(0xa6, XCRS_SIZE);
     public static final long KVM_SET_XCRS = iow(0xa7, XCRS_SIZE);
+    /** The argument is the frequency in kHz itself, not a pointer. */
+    public static final long KVM_SET_TSC_KHZ = io(0xa2);
+    /** Returns the vCPU's TSC frequency in kHz as the ioctl's result. */
+    public static final long KVM_GET_TSC_KHZ = io(0xa3);
+    public static final long KVM_KVMCLOCK_CTRL = io(0xad);
 
     // Capabilities (KVM_CHECK_EXTENSION).
     public static final int CAP_IRQCHIP = 0;
@@ -114,6 +119,10 @@ public final class Ioctls {
     public static final int CAP_XSAVE = 55;
     public static final int CAP_XCRS = 56;
     public static final int CAP_IRQFD = 32;
+    public static final int CAP_TSC_CONTROL = 60;
+    public static final int CAP_GET_TSC_KHZ = 61;
+    public static final int CAP_TSC_DEADLINE_TIMER = 72;
+    public static final int CAP_KVMCLOCK_CTRL = 76;
     public static final int CAP_DEBUGREGS = 50;
     public static final int CAP_MAX_VCPUS = 66;
     public static final int CAP_IMMEDIATE_EXIT = 136;

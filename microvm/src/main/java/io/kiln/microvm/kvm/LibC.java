@@ -24,6 +24,7 @@ public interface LibC extends Library {
     int EFD_NONBLOCK = 0x800;
     int EINTR = 4;
     int EAGAIN = 11;
+    int EINVAL = 22;
     int EACCES = 13;
     int ENOENT = 2;
     int EPERM = 1;

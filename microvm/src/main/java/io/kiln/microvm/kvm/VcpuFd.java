@@ -139,6 +139,33 @@ public final class VcpuFd implements AutoCloseable {
         set("KVM_SET_DEBUGREGS", Ioctls.KVM_SET_DEBUGREGS, s, Ioctls.DEBUGREGS_SIZE);
     }
 
+    /** The vCPU's TSC frequency in kHz (needs {@link Ioctls#CAP_GET_TSC_KHZ}). */
+    public int getTscKhz() {
+        return KvmException.check("KVM_GET_TSC_KHZ", LibC.INSTANCE.ioctl(fd, Ioctls.KVM_GET_TSC_KHZ, 0L));
+    }
+
+    /** Makes the guest's TSC run at {@code khz}, scaled by hardware (needs {@link Ioctls#CAP_TSC_CONTROL}). */
+    public void setTscKhz(int khz) {
+        KvmException.check("KVM_SET_TSC_KHZ", LibC.INSTANCE.ioctl(fd, Ioctls.KVM_SET_TSC_KHZ, (long) khz));
+    }
+
+    /**
+     * Tells the guest's kvmclock that the vCPU was stopped by the host, so its soft-lockup
+     * watchdog does not count the pause. Returns false (and changes nothing) when the guest has
+     * not set up kvmclock on this vCPU: KVM answers EINVAL then.
+     */
+    public boolean kvmclockCtrl() {
+        int rc = LibC.INSTANCE.ioctl(fd, Ioctls.KVM_KVMCLOCK_CTRL, 0L);
+        if (rc < 0) {
+            int errno = Native.getLastError();
+            if (errno == LibC.EINVAL) {
+                return false;
+            }
+            throw new KvmException("KVM_KVMCLOCK_CTRL", errno);
+        }
+        return true;
+    }
+
     public void setCpuid(List<CpuidEntry> entries) {
         KvmException.check("KVM_SET_CPUID2", LibC.INSTANCE.ioctl(fd, Ioctls.KVM_SET_CPUID2, CpuidEntry.encodeList(entries)));
     }

@@ -39,11 +39,11 @@ public final class KvmProbe {
         }
         for (String hw : new String[] {"kvm_intel", "kvm_amd"}) {
             if (Files.isDirectory(sysModules.resolve(hw))) {
-                return new KvmProbeResult(KvmKind.HARDWARE, device + " is backed by hardware virtualisation (module " + hw + ")");
+                return new KvmProbeResult(KvmKind.HARDWARE, hw, device + " is backed by hardware virtualisation (module " + hw + ")");
             }
         }
         if (Files.isDirectory(sysModules.resolve("kvm_pvm"))) {
-            return new KvmProbeResult(KvmKind.SOFTWARE, device + " is backed by the software hypervisor kvm_pvm: guest kernel code is"
+            return new KvmProbeResult(KvmKind.SOFTWARE, "kvm_pvm", device + " is backed by the software hypervisor kvm_pvm: guest kernel code is"
                     + " emulated (~0.3 us/instruction), so only small test guests run; use the QEMU engine for Linux guests");
         }
         return new KvmProbeResult(KvmKind.UNUSABLE, device + " opens but neither kvm_intel, kvm_amd nor kvm_pvm is loaded under " + sysModules);

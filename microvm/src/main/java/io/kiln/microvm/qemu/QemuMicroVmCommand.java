@@ -1,5 +1,6 @@
 package io.kiln.microvm.qemu;
 
+import io.kiln.microvm.devices.virtio.console.ConsoleDevice;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,10 +63,12 @@ public record QemuMicroVmCommand(
         // The function channel is a virtio-serial port, not a console port (virtconsole):
         // QEMU drops a console port's output whenever the host socket would block, but
         // throttles a serial port's. The guest sees it as /dev/vport0p1, a plain character
-        // device. Port 0 is reserved for consoles, hence nr=1 and max_ports=2.
-        a.addAll(List.of("-device", "virtio-serial-device,max_ports=2"));
+        // device. Port 0 is reserved for consoles, hence nr=1 and max_ports=2. The Java
+        // engine's ConsoleDevice offers the same layout under the same name.
+        a.addAll(List.of("-device", "virtio-serial-device,max_ports=" + ConsoleDevice.MAX_PORTS));
         a.addAll(List.of("-chardev", "socket,id=channel,path=" + option(channelSocket)));
-        a.addAll(List.of("-device", "virtserialport,chardev=channel,nr=1,name=kiln.channel"));
+        a.addAll(List.of("-device", "virtserialport,chardev=channel,nr=" + ConsoleDevice.CHANNEL_PORT + ",name="
+                + ConsoleDevice.PORT_NAME));
         a.addAll(List.of("-object", "rng-random,id=rng,filename=/dev/urandom"));
         a.addAll(List.of("-device", "virtio-rng-device,rng=rng"));
         a.addAll(List.of("-qmp", "unix:" + option(qmpSocket) + ",server=on,wait=off"));

@@ -1,5 +1,6 @@
 package io.kiln.microvm.snapshot;
 
+import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.devices.SerialState;
 import io.kiln.microvm.devices.virtio.mmio.MmioState;
 import io.kiln.microvm.devices.virtio.queue.QueueState;
@@ -17,12 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code vmstate} file, version 1. Big-endian (Java's DataOutput), a header then records:
+ * The {@code vmstate} file, version 3. Big-endian (Java's DataOutput), a header then records:
  *
  * <pre>
- * header : magic "KILNSNAP" (8 bytes) | version u32 (= 1)
+ * header : magic "KILNSNAP" (8 bytes) | version u32 (= 3)
  * record : tag u16 | length u32 | payload (length bytes)
  *   1 MACHINE_CONFIG : vcpus u32 | memoryBytes u64 | kernel str | cmdline str
+ *   6 HOST_CPU       : vendor str | family u32 | model u32 | stepping u32 | KVM CPUID sha256 str | tsc kHz u32
  *   2 VCPU           : id u32 | regs, sregs, fpu, xsave, xcrs, lapic, mp_state, events, debugregs (each blob)
  *                      | msr count u32, {index u32, value u64}* | cpuid count u32, {fn, idx, flags, eax, ebx, ecx, edx: u32}*
  *   3 IRQCHIP_PIT_CLOCK : pic master, pic slave, ioapic, pit2, clock (each blob)
@@ -31,21 +33,28 @@ import java.util.List;
  *                      | queueSel u32 | status u32 | interruptStatus u32 | needsReset u8 | queue count u32
  *                      | {maxSize u16, size u16, ready u8, desc u64, avail u64, used u64, nextAvail u16, nextUsed u16}*
  *                      | device ackedFeatures u64 | device needsReset u8
+ *                      | device port stage u8 | device port guest open u8   (the console's control
+ *                        protocol, so a clone's function channel is open; 0 for other devices)
  *   0xFFFF END       : empty
  * blob : length u32 | bytes;  str : length u32 | UTF-8 bytes
  * </pre>
+ *
+ * Version 3 added HOST_CPU (the CPU and TSC rate the snapshot was taken on), saves every MSR
+ * KVM lists and can read, where version 1 saved 13 fixed ones, and the console's port stage
+ * and guest-open bytes (MULTIPORT). Version 2 never shipped: it was each of those changes alone.
  *
  * Readers reject another magic, any version but {@link #VERSION}, unknown tags and truncation,
  * with a message that says which. Guest RAM is the separate raw {@code memory} file.
  */
 public final class SnapshotFormat {
     public static final byte[] MAGIC = "KILNSNAP".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
+    public static final int VERSION = 3;
     static final int TAG_MACHINE_CONFIG = 1;
     static final int TAG_VCPU = 2;
     static final int TAG_IRQCHIP_PIT_CLOCK = 3;
     static final int TAG_SERIAL = 4;
     static final int TAG_VIRTIO_MMIO = 5;
+    static final int TAG_HOST_CPU = 6;
     static final int TAG_END = 0xffff;
     private static final int MAX_BLOB = 1 << 20;
 
@@ -61,6 +70,15 @@ public final class SnapshotFormat {
             r.writeLong(s.memoryBytes());
             str(r, s.kernel());
             str(r, s.commandLine());
+        });
+        HostCpu cpu = s.hostCpu();
+        record(out, TAG_HOST_CPU, r -> {
+            str(r, cpu.vendor());
+            r.writeInt(cpu.family());
+            r.writeInt(cpu.model());
+            r.writeInt(cpu.stepping());
+            str(r, cpu.cpuidSha256());
+            r.writeInt(s.tscKhz());
         });
         for (VcpuState v : s.vcpuStates()) {
             record(out, TAG_VCPU, r -> {
@@ -123,6 +141,8 @@ public final class SnapshotFormat {
                 }
                 r.writeLong(d.deviceAckedFeatures());
                 r.writeBoolean(d.deviceNeedsReset());
+                r.writeByte(d.devicePortStage());
+                r.writeBoolean(d.devicePortGuestOpen());
             });
         }
         out.writeShort(TAG_END);
@@ -146,6 +166,8 @@ public final class SnapshotFormat {
             long memoryBytes = 0;
             String kernel = null;
             String cmdline = null;
+            HostCpu hostCpu = null;
+            int tscKhz = 0;
             List<VcpuState> vcpuStates = new ArrayList<>();
             MachineState machine = null;
             SerialState serial = null;
@@ -167,6 +189,10 @@ public final class SnapshotFormat {
                         kernel = str(r);
                         cmdline = str(r);
                     }
+                    case TAG_HOST_CPU -> {
+                        hostCpu = new HostCpu(str(r), r.readInt(), r.readInt(), r.readInt(), str(r));
+                        tscKhz = r.readInt();
+                    }
                     case TAG_VCPU -> vcpuStates.add(readVcpu(r));
                     case TAG_IRQCHIP_PIT_CLOCK -> machine = new MachineState(blob(r), blob(r), blob(r), blob(r), blob(r));
                     case TAG_SERIAL -> serial = new SerialState(r.readUnsignedByte(), r.readUnsignedByte(), r.readUnsignedByte(),
@@ -175,11 +201,12 @@ public final class SnapshotFormat {
                     default -> throw new SnapshotFormatException("unknown snapshot record tag " + tag + " in version " + version);
                 }
             }
-            if (vcpus < 1 || machine == null || serial == null || vcpuStates.size() != vcpus) {
+            if (vcpus < 1 || machine == null || serial == null || hostCpu == null || vcpuStates.size() != vcpus) {
                 throw new SnapshotFormatException("snapshot is incomplete: " + vcpuStates.size() + " of " + vcpus
-                        + " vCPUs, machine state " + (machine != null) + ", serial " + (serial != null));
+                        + " vCPUs, machine state " + (machine != null) + ", serial " + (serial != null)
+                        + ", host CPU " + (hostCpu != null));
             }
-            return new Snapshot(vcpus, memoryBytes, kernel, cmdline, vcpuStates, machine, serial, virtio);
+            return new Snapshot(vcpus, memoryBytes, kernel, cmdline, hostCpu, tscKhz, vcpuStates, machine, serial, virtio);
         } catch (EOFException e) {
             throw new SnapshotFormatException("snapshot is truncated");
         }
@@ -221,7 +248,7 @@ public final class SnapshotFormat {
                     r.readLong(), r.readUnsignedShort(), r.readUnsignedShort()));
         }
         MmioState t = new MmioState(dfs, drfs, acked, qsel, status, isr, needsReset, qs);
-        return new VirtioDeviceState(slot, type, t, r.readLong(), r.readBoolean());
+        return new VirtioDeviceState(slot, type, t, r.readLong(), r.readBoolean(), r.readUnsignedByte(), r.readBoolean());
     }
 
     private interface RecordBody {

@@ -27,6 +27,8 @@ import java.util.List;
 public final class VmDevices implements AutoCloseable {
     public static final long MMIO_BASE = 0xd000_0000L;
     public static final int FIRST_VIRTIO_GSI = 5;
+    /** How long teardown waits for a device handler to return (they never block; this bounds a VMM bug). */
+    static final java.time.Duration LOOP_STOP_TIMEOUT = java.time.Duration.ofSeconds(10);
 
     private final Bus pio = new Bus();
     private final Bus mmio = new Bus();
@@ -176,13 +178,25 @@ public final class VmDevices implements AutoCloseable {
         return console.toGuest();
     }
 
-    @Override
-    public void close() {
+    /**
+     * Stops the device thread, waiting up to {@link #LOOP_STOP_TIMEOUT} for a running handler.
+     * Returns false if it is still running one: guest memory must then stay mapped (and the
+     * eventfds open), see {@link EventLoop#stop}.
+     */
+    boolean stop() {
         resume();
-        loop.close();
+        boolean stopped = loop.stop(LOOP_STOP_TIMEOUT);
         if (console != null) {
             console.closeHostSide();
         }
-        eventFds.forEach(EventFd::close);
+        if (stopped) {
+            eventFds.forEach(EventFd::close);
+        }
+        return stopped;
+    }
+
+    @Override
+    public void close() {
+        stop();
     }
 }

@@ -97,6 +97,9 @@ class QemuSnapshotRestoreTest {
             String ackB = restored(b, (byte) 2).metadata();
             assertTrue(ackA.contains("\"kernelEntropy\":true"), ackA);
             assertTrue(ackB.contains("\"kernelEntropy\":true"), ackB);
+            // The kiln-restore that init started before the snapshot did the work: no process start.
+            assertTrue(ackA.contains("\"kernelVia\":\"served\""), ackA);
+            assertTrue(ackB.contains("\"kernelVia\":\"served\""), ackB);
 
             // Stop one clone from the inside: its agent exits, init resets the VM.
             CODEC.write(a.toGuest(), new ShutdownFrame("{\"reason\":\"test\"}"));

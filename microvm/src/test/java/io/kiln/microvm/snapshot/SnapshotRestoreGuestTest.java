@@ -6,17 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiln.microvm.boot.HostCpu;
+import io.kiln.microvm.kvm.MsrEntry;
 import io.kiln.microvm.testing.ConsoleCapture;
 import io.kiln.microvm.testing.GuestBuild;
 import io.kiln.microvm.testing.KvmAssumptions;
 import io.kiln.microvm.vm.KvmMicroVm;
 import io.kiln.microvm.vm.KvmSnapshots;
 import io.kiln.microvm.vm.MicroVmConfig;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,6 +99,40 @@ class SnapshotRestoreGuestTest {
         assertFalse(original.text().contains("MISMATCH"), original.text());
         assertArrayEquals(memoryHash, sha256(snap.resolve(Snapshot.MEMORY_FILE)), "memory file unchanged");
         assertArrayEquals(stateHash, sha256(snap.resolve(Snapshot.STATE_FILE)), "state file unchanged");
+    }
+
+    @Test
+    void aSnapshotRecordsItsCpuAndMsrsAndDoesNotRestoreOnAnotherCpu() throws Exception {
+        KvmAssumptions.assumeKvm();
+        Path kernel = GuestBuild.build("counter_guest");
+        Path snap = tmp.resolve("snap");
+        MicroVmConfig config = MicroVmConfig.builder().memoryMib(32).kernel(kernel).consoleLog(new ConsoleCapture()).build();
+        try (KvmMicroVm vm = KvmMicroVm.create(config)) {
+            vm.start();
+            awaitCounter(vm, 1000);
+            vm.snapshot(snap);
+        }
+        Snapshot s = KvmSnapshots.read(snap);
+        assertEquals(HostCpu.current(), s.hostCpu());
+        List<Integer> msrs = s.vcpuStates().get(0).msrs().stream().map(MsrEntry::index).toList();
+        System.out.println("saved " + msrs.size() + " MSRs per vCPU, TSC " + s.tscKhz() + " kHz, on " + s.hostCpu().describe());
+        for (int boot : new int[] {0x10, 0x174, 0xc0000081, 0xc0000082, 0xc0000084, 0xc0000102}) {
+            assertTrue(msrs.contains(boot), "MSR 0x" + Integer.toHexString(boot) + " saved: " + msrs);
+        }
+        if (msrs.contains(0x6e0)) {
+            assertEquals(0x6e0, msrs.get(msrs.size() - 1), "TSC deadline restored last, after the TSC");
+        }
+
+        HostCpu other = new HostCpu("GenuineIntel", 6, 0x55, 7, s.hostCpu().cpuidSha256());
+        try (OutputStream out = Files.newOutputStream(snap.resolve(Snapshot.STATE_FILE))) {
+            SnapshotFormat.write(new Snapshot(s.vcpus(), s.memoryBytes(), s.kernel(), s.commandLine(), other, s.tscKhz(),
+                    s.vcpuStates(), s.machine(), s.serial(), s.virtio()), out);
+        }
+        HostCpuMismatchException e = assertThrows(HostCpuMismatchException.class,
+                () -> KvmSnapshots.restore(snap, new ConsoleCapture()));
+        assertEquals(other, e.snapshotCpu());
+        assertEquals(HostCpu.current(), e.hostCpu());
+        assertTrue(e.getMessage().contains("was taken on GenuineIntel family 0x6 model 0x55 stepping 7"), e.getMessage());
     }
 
     @Test

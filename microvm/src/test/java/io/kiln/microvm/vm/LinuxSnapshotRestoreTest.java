@@ -74,6 +74,7 @@ class LinuxSnapshotRestoreTest {
                     log.lines().forEach(line -> System.out.println("  clone " + name + "| " + line));
                 }
                 assertTrue(ack.metadata().contains("\"kernelEntropy\":true"), ack::metadata);
+                assertTrue(ack.metadata().contains("\"kernelVia\":\"served\""), ack::metadata);
             }
         }
     }

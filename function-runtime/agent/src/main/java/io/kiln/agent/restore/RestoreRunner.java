@@ -19,12 +19,15 @@ import java.util.List;
  */
 public final class RestoreRunner {
 
-    private final AgentOptions options;
     private final Reseeder reseeder;
+    /** Guest mode only; null on a host. */
+    private final GuestSystem guest;
 
+    /** Guest mode: opens the served kiln-restore, if init started one, before any snapshot. */
     public RestoreRunner(AgentOptions options, Reseeder reseeder) {
-        this.options = options;
         this.reseeder = reseeder;
+        this.guest = options.guest()
+                ? GuestSystem.open(options.restoreCommand(), options.restoreServeDir()) : null;
     }
 
     /**
@@ -32,23 +35,29 @@ public final class RestoreRunner {
      * @param receivedNanos when RESTORED arrived, to add the time spent since
      * @param hooksFrom     the first registered hook that belongs to the loaded function
      * @param loader        the function's class loader (context loader for hooks), or null
+     * @param timeoutMillis the restore's deadline (RESTORED's {@code restoreTimeoutMs})
      */
     public Frame restore(byte[] entropy, Long epochMillis, long receivedNanos, int hooksFrom,
-                         ClassLoader loader) {
+                         ClassLoader loader, long timeoutMillis) {
         long started = System.nanoTime();
         ObjectNode ack = Json.object();
         Reseeder.Report seeds = reseeder.reseed(entropy);
         seeds.reseeded().forEach(ack.putArray("reseeded")::add);
         seeds.skipped().forEach(ack.putArray("skipped")::add);
-        if (options.guest()) {
-            Long now = epochMillis == null ? null : epochMillis + (System.nanoTime() - receivedNanos) / 1_000_000;
-            if (now != null) {
-                ack.put("clockSkewMs", System.currentTimeMillis() - now);
+        if (guest != null) {
+            if (epochMillis != null) {
+                ack.put("clockSkewMs", System.currentTimeMillis() - epochMillis
+                        - (System.nanoTime() - receivedNanos) / 1_000_000);
             }
-            GuestSystem.Result kernel = GuestSystem.restore(options.restoreCommand(), entropy, now);
-            ack.put("kernelEntropy", kernel.ok()).put("clockSet", kernel.ok() && now != null);
+            long kernelStarted = System.nanoTime();
+            GuestSystem.Result kernel = guest.restore(entropy, epochMillis, receivedNanos, timeoutMillis);
+            ack.put("kernelEntropy", kernel.ok()).put("clockSet", kernel.ok() && epochMillis != null);
+            ack.put("kernelVia", kernel.via()).put("kernelUs", (System.nanoTime() - kernelStarted) / 1000);
             if (kernel.error() != null) {
                 ack.put("kernelError", kernel.error());
+            }
+            if (kernel.servedError() != null) {
+                ack.put("servedError", kernel.servedError());
             }
         } else {
             ack.put("kernelEntropy", false).put("clockSet", false);

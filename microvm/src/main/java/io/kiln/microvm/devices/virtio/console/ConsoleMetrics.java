@@ -9,6 +9,9 @@ public final class ConsoleMetrics {
     public final AtomicLong rxBytes = new AtomicLong();
     public final AtomicLong txChains = new AtomicLong();
     public final AtomicLong rxChains = new AtomicLong();
+    /** Control messages from the driver, and to it. */
+    public final AtomicLong controlIn = new AtomicLong();
+    public final AtomicLong controlOut = new AtomicLong();
     public final AtomicLong invalidChains = new AtomicLong();
     public final AtomicReference<String> lastError = new AtomicReference<>();
 }

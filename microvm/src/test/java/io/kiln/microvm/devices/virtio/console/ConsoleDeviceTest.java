@@ -19,6 +19,7 @@ class ConsoleDeviceTest {
     private static final int WRITE = 2;
     private static final int INDIRECT = 4;
     private static final long BUF = 0x40000;
+    private static final long FEATURES = Virtio.F_VERSION_1 | ConsoleDevice.F_MULTIPORT;
 
     private static ConsoleDevice device() {
         ConsoleDevice d = new ConsoleDevice();
@@ -32,16 +33,24 @@ class ConsoleDeviceTest {
             assertEquals(2, t.read(0x04));
             assertEquals(Virtio.TYPE_CONSOLE, t.read(0x08));
             t.write(0x14, 1);
-            assertEquals(1, t.read(0x10)); // VERSION_1 only; no MULTIPORT
+            assertEquals(1, t.read(0x10)); // VERSION_1
             t.write(0x14, 0);
-            assertEquals(0, t.read(0x10));
+            assertEquals(2, t.read(0x10)); // MULTIPORT only: no SIZE, no EMERG_WRITE
+            assertEquals(2, t.read(0x100 + 4)); // max_nr_ports: port 0 (never added) and the channel
+            assertEquals(0, t.read(0x100));     // cols, rows
+            for (int q = 0; q < 6; q++) {
+                t.write(0x30, q);
+                assertEquals(ConsoleDevice.QUEUE_SIZE, t.read(0x34), "queue " + q);
+            }
+            t.write(0x30, 6);
+            assertEquals(0, t.read(0x34));
         }
     }
 
     @Test
     void guestTransmitReachesHostStream() throws Exception {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.memory.write(BUF, "hello ".getBytes(StandardCharsets.US_ASCII));
             t.memory.write(BUF + 0x100, "world".getBytes(StandardCharsets.US_ASCII));
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 6, NEXT, 1);
@@ -63,8 +72,9 @@ class ConsoleDeviceTest {
     @Test
     void hostBytesFillPostedReceiveBuffersInOrder() throws Exception {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             d.setWakeup(d::processQueue);
+            openChannel(t);
             for (int i = 0; i < 3; i++) {
                 t.putDescriptor(ConsoleDevice.RX, i, BUF + 0x1000L * i, 4, WRITE, 0);
                 t.offer(ConsoleDevice.RX, i, 1);
@@ -81,6 +91,10 @@ class ConsoleDeviceTest {
             assertArrayEquals("89".getBytes(StandardCharsets.US_ASCII), t.memory.read(BUF + 0x2000, 2));
             assertEquals(10, d.metrics().rxBytes.get());
         }
+    }
+
+    private static void openChannel(TestDriver t) {
+        ControlDriver.open(t);
     }
 
     private static void assertHostile(ConsoleDevice d, TestDriver t, String expectedInError) {
@@ -103,7 +117,7 @@ class ConsoleDeviceTest {
     @Test
     void loopingChainIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 8, NEXT, 1);
             t.putDescriptor(ConsoleDevice.TX, 1, BUF, 8, NEXT, 0);
             transmit(t);
@@ -114,7 +128,7 @@ class ConsoleDeviceTest {
     @Test
     void selfLoopIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 8, NEXT, 0);
             transmit(t);
             assertHostile(d, t, "longer than the queue");
@@ -124,7 +138,7 @@ class ConsoleDeviceTest {
     @Test
     void nextIndexPastQueueSizeIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 8, NEXT, TestDriver.QSIZE);
             transmit(t);
             assertHostile(d, t, "outside the queue");
@@ -134,7 +148,7 @@ class ConsoleDeviceTest {
     @Test
     void headIndexPastQueueSizeIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.offer(ConsoleDevice.TX, 0xffff, 1);
             t.notifyQueue(ConsoleDevice.TX);
             assertHostile(d, t, "outside the queue");
@@ -144,7 +158,7 @@ class ConsoleDeviceTest {
     @Test
     void bufferOutsideRamIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, TestDriver.RAM - 4, 8, 0, 0);
             transmit(t);
             assertHostile(d, t, "outside guest RAM");
@@ -154,7 +168,7 @@ class ConsoleDeviceTest {
     @Test
     void addressThatWrapsIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, 0xffff_ffff_ffff_fff0L, 0x20, 0, 0);
             transmit(t);
             assertHostile(d, t, "outside guest RAM");
@@ -164,7 +178,7 @@ class ConsoleDeviceTest {
     @Test
     void oversizeLengthIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 0xffff_ffff, 0, 0);
             transmit(t);
             assertHostile(d, t, "outside guest RAM");
@@ -174,7 +188,7 @@ class ConsoleDeviceTest {
     @Test
     void chainLongerThan4GiBInTotalIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             // Same big-but-valid buffer 3 times can't exceed 1 MiB RAM here; use the overflow check on a
             // guest with more RAM via lengths that are each valid: covered by Queue's total check.
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 0x1000, NEXT, 1);
@@ -188,7 +202,7 @@ class ConsoleDeviceTest {
     @Test
     void aTransmitChainLargerThanTheConsoleBufferIsRejectedNotCopied() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             // Nine valid 512 KiB buffers, all the same guest memory: 4.5 MiB named by a guest
             // with 1 MiB of RAM. Copied, a chain of 256 such buffers would be 128 MiB of heap.
             for (int i = 0; i < 9; i++) {
@@ -203,7 +217,7 @@ class ConsoleDeviceTest {
     @Test
     void indirectDescriptorIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 16, INDIRECT, 0);
             transmit(t);
             assertHostile(d, t, "indirect");
@@ -213,7 +227,7 @@ class ConsoleDeviceTest {
     @Test
     void availIndexRunningAheadIsRejected() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             t.putDescriptor(ConsoleDevice.TX, 0, BUF, 8, 0, 0);
             t.offer(ConsoleDevice.TX, 0, TestDriver.QSIZE + 1);
             t.notifyQueue(ConsoleDevice.TX);
@@ -257,7 +271,7 @@ class ConsoleDeviceTest {
         try (TestDriver t = new TestDriver(d)) {
             t.write(0x70, 3);
             t.write(0x24, 0);
-            t.write(0x20, 1 << 1); // VIRTIO_CONSOLE_F_MULTIPORT: not offered
+            t.write(0x20, 1 << 2); // VIRTIO_CONSOLE_F_EMERG_WRITE: not offered
             t.write(0x24, 1);
             t.write(0x20, 1);
             t.write(0x70, 11);
@@ -268,7 +282,7 @@ class ConsoleDeviceTest {
     @Test
     void bogusRegisterAccessesAreIgnoredAndCounted() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             long before = t.transport.ignoredAccesses();
             t.write(0x0ec, 0x1234);        // no such register
             t.write(0x038, 8);             // queue size after DRIVER_OK
@@ -284,7 +298,7 @@ class ConsoleDeviceTest {
     @Test
     void aDriverCannotTakeBackDriverOkOrSelectANegativeQueue() {
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             int running = t.read(0x70);
             assertTrue((running & Virtio.STATUS_DRIVER_OK) != 0);
             long before = t.transport.ignoredAccesses();
@@ -303,8 +317,9 @@ class ConsoleDeviceTest {
         // Every rejection above happens in validation, before any copy: the device reads through
         // GuestMemory, whose own bounds checks (GuestMemoryTest) would throw rather than read.
         ConsoleDevice d = device();
-        try (TestDriver t = new TestDriver(d).setUp()) {
+        try (TestDriver t = new TestDriver(d).setUp(FEATURES)) {
             d.setWakeup(d::processQueue);
+            openChannel(t);
             t.putDescriptor(ConsoleDevice.RX, 0, TestDriver.RAM - 2, 4, WRITE, 0);
             t.offer(ConsoleDevice.RX, 0, 1);
             d.toGuest().write(new byte[] {1, 2, 3, 4});

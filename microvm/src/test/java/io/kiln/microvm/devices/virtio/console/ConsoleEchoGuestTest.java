@@ -3,6 +3,7 @@ package io.kiln.microvm.devices.virtio.console;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.microvm.testing.ConsoleCapture;
 import io.kiln.microvm.testing.GuestBuild;
@@ -19,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Test 2: a guest virtio-console driver (feature negotiation, both queues, ioeventfd
- * notifications) echoes length-prefixed frames of 1 B to 1 MiB byte-exact. Under kvm_pvm the
+ * Test 2: a guest virtio-console driver (MULTIPORT negotiated, the control protocol that adds,
+ * opens and names port 1, the port's queues, ioeventfd notifications) echoes length-prefixed frames of 1 B to 1 MiB byte-exact. Under kvm_pvm the
  * guest cannot take external interrupts, so it polls the used rings with IF=0 and proves irqfd
  * delivery by finding the device's vector pending in its LAPIC IRR.
  */
@@ -37,6 +38,10 @@ class ConsoleEchoGuestTest {
         try (KvmMicroVm vm = KvmMicroVm.create(config)) {
             vm.start();
             console.await("READY", Duration.ofSeconds(30));
+            var lines = console.lines();
+            assertTrue(lines.contains("PORT-ADD 1"), console.text());
+            assertTrue(lines.contains("HOST-OPEN 1"), console.text());
+            assertTrue(lines.contains("PORT-NAME " + ConsoleDevice.PORT_NAME), console.text());
             DataOutputStream out = new DataOutputStream(vm.toGuest());
             DataInputStream in = new DataInputStream(vm.fromGuest());
             Random random = new Random(7);
@@ -63,6 +68,8 @@ class ConsoleEchoGuestTest {
             assertFalse(vm.exit().isDone(), console.text());
             ConsoleDevice device = vm.devices().console();
             assertEquals(0, device.metrics().invalidChains.get());
+            assertEquals(new ConsoleState(device.state().ackedFeatures(), false, ConsoleState.Stage.ANNOUNCED, true),
+                    device.state());
             long total = 0;
             for (int s : SIZES) {
                 total += s + 4;

@@ -53,15 +53,20 @@ public final class TestDriver implements AutoCloseable {
         transport.write(offset, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array());
     }
 
-    /** The driver init sequence of virtio 1.x section 3.1.1, all queues at QSIZE. */
+    /** The driver init sequence of virtio 1.x section 3.1.1, all queues at QSIZE, VIRTIO_F_VERSION_1 only. */
     public TestDriver setUp() {
+        return setUp(Virtio.F_VERSION_1);
+    }
+
+    /** {@link #setUp()} accepting {@code features} (which must include VIRTIO_F_VERSION_1). */
+    public TestDriver setUp(long features) {
         write(0x70, 0);
         write(0x70, Virtio.STATUS_ACKNOWLEDGE);
         write(0x70, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
         write(0x24, 1);
-        write(0x20, 1); // VIRTIO_F_VERSION_1 is bit 0 of the high word
+        write(0x20, (int) (features >>> 32)); // VIRTIO_F_VERSION_1 is bit 0 of the high word
         write(0x24, 0);
-        write(0x20, 0);
+        write(0x20, (int) features);
         write(0x70, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
         for (int q = 0; q < desc.length; q++) {
             setUpQueue(q, QSIZE, desc[q], avail[q], used[q]);
