@@ -50,8 +50,9 @@ mkdir -p "$out"
 # idle instances, and a heap that grows in between would count as theirs.
 jvm_opts="-Xms512m -Xmx512m -XX:+AlwaysPreTouch"
 # The function jar, compiled here: javac takes over a minute under the lab's TCG.
-KILN_BENCH_PREBUILT=1 bench/run-harness.sh invoker io.kiln.invoker.bench.EnginesBench --make-jar "$out/functions.jar"
-args=(--engines "$engines" --cold "$cold" --warm "$warm" --idle "$idle" --out "$out" --jar "$out/functions.jar")
+jar=$PWD/invoker/target/lab-engines-functions.jar
+KILN_BENCH_PREBUILT=1 bench/run-harness.sh invoker io.kiln.invoker.bench.EnginesBench --make-jar "$jar"
+args=(--engines "$engines" --cold "$cold" --warm "$warm" --idle "$idle" --out "$out" --jar "$jar")
 { git rev-parse HEAD; git status --short | head -20; echo "guest image $guest"; echo "args ${args[*]}"; } >"$out/build.txt"
 
 # The host's load average during the run: the lab is one QEMU process among whatever else runs here.
