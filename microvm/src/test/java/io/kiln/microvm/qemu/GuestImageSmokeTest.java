@@ -41,8 +41,10 @@ class GuestImageSmokeTest {
             assertTrue(meta.contains("\"protocol\":1"), () -> "READY metadata without protocol 1: " + meta);
             assertTrue(meta.contains("\"java\":\"" + Runtime.version().feature()),
                     () -> "READY metadata should name the guest's Java " + Runtime.version().feature() + ": " + meta);
-            assertTrue(console.stream().anyMatch(l -> l.contains("Run /init as init process")),
-                    () -> "the kernel never ran /init; console:\n" + String.join("\n", console));
+            // quiet: the kernel's boot log stays off the console (on the Java engine each byte of
+            // it is a vCPU exit); init's own lines are what show that /init ran.
+            assertFalse(console.stream().anyMatch(l -> l.contains("Linux version")),
+                    () -> "the kernel's boot log reached the console; console:\n" + String.join("\n", console));
             assertTrue(console.stream().anyMatch(l -> l.startsWith("kiln-init: starting agent")),
                     () -> "init never started the agent; console:\n" + String.join("\n", console));
         }
