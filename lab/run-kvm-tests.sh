@@ -23,7 +23,9 @@ lab_tests=LinuxBootTest,LinuxSnapshotRestoreTest,VmInvokerTest,ExamplesEndToEndI
 # hardware); only the Java engine's end to end (the invoker's, and hello through the gateway and
 # the CLI) is new.
 hw_tests=VmInvokerTest,ExamplesEndToEndIT#hello
-tests="" lab_timeout=900
+# The whole default list takes about 20 minutes of lab on our 2-core machine: a lab killed at
+# 15 minutes would fail a healthy run.
+tests="" lab_timeout=2400
 while [ $# -gt 0 ]; do
   case "$1" in
     --tests) tests=$2; shift 2 ;;
