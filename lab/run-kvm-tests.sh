@@ -23,7 +23,7 @@ lab_tests=LinuxBootTest,LinuxSnapshotRestoreTest,VmInvokerTest,ExamplesEndToEndI
 # hardware); only the Java engine's end to end (the invoker's, and hello through the gateway and
 # the CLI) is new.
 hw_tests=VmInvokerTest,ExamplesEndToEndIT#hello
-# The whole default list takes about 20 minutes of lab on our 2-core machine: a lab killed at
+# The whole default list takes about 18 minutes of lab on our 2-core machine: a lab killed at
 # 15 minutes would fail a healthy run.
 tests="" lab_timeout=2400
 while [ $# -gt 0 ]; do
@@ -59,7 +59,7 @@ if [ "$where" = lab ]; then
     -- sh lab/kvm-tests.sh "$tests" "$guest_timeout" "$slowdown" || rc=$?
 else
   say "running $tests on this host's hardware KVM, no lab (guest image $guest)"
-  KILN_GUEST_DIR=$guest LAB_RESULTS=$PWD/$results MAVEN_OPTS="${MAVEN_OPTS:-}" \
+  KILN_GUEST_DIR=$guest LAB_RESULTS=$PWD/$results \
     sh lab/kvm-tests.sh "$tests" "$guest_timeout" "$slowdown" || rc=$?
 fi
 
