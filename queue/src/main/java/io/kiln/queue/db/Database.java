@@ -1,0 +1,263 @@
+package io.kiln.queue.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The queue's store: a JDBC connection source with the schema migrated, transactions, and a
+ * thread pool of its own so that no caller (the gateway's event loops least of all) ever waits
+ * on a database.
+ *
+ * <ul>
+ *   <li><b>SQLite</b> (the default, embedded): one connection, one thread. SQLite has one writer
+ *       at a time anyway; one connection makes that explicit and needs no busy-retry. WAL
+ *       journal with {@code synchronous=FULL}: a commit is on disk before the 202 that
+ *       depends on it is sent, so neither {@code kill -9} nor a power cut loses an accepted
+ *       call.</li>
+ *   <li><b>PostgreSQL</b> (several nodes): a HikariCP pool and as many threads; claims use
+ *       {@code SKIP LOCKED}, and {@link #listen} wakes workers on {@code NOTIFY}.</li>
+ * </ul>
+ */
+public final class Database implements AutoCloseable {
+
+    /** The NOTIFY channel an enqueue signals on PostgreSQL. */
+    public static final String CHANNEL = "kiln_queue";
+    private static final System.Logger LOG = System.getLogger(Database.class.getName());
+
+    /** Work done in one transaction; committed when it returns, rolled back when it throws. */
+    @FunctionalInterface
+    public interface Tx<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private final String url;
+    private final Dialect dialect;
+    private final HikariDataSource pool;      // PostgreSQL
+    private final Connection sqlite;          // SQLite
+    private final ReentrantLock sqliteLock = new ReentrantLock();
+    private final ExecutorService executor;
+    private volatile Thread listener;
+    private volatile boolean closed;
+
+    private Database(String url, int threads) throws SQLException {
+        this.url = url;
+        this.dialect = Dialect.of(url);
+        AtomicInteger n = new AtomicInteger();
+        if (dialect == Dialect.SQLITE) {
+            this.pool = null;
+            this.sqlite = DriverManager.getConnection(url);
+            try (Statement s = sqlite.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=FULL");
+                s.execute("PRAGMA busy_timeout=10000");
+            }
+            threads = 1;
+        } else {
+            HikariConfig hc = new HikariConfig();
+            hc.setJdbcUrl(url);
+            hc.setMaximumPoolSize(threads + 1);
+            hc.setPoolName("kiln-queue");
+            hc.setConnectionTimeout(10_000);
+            hc.setInitializationFailTimeout(10_000);
+            this.pool = new HikariDataSource(hc);
+            this.sqlite = null;
+        }
+        this.executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "kiln-queue-db-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Opens the store and brings its schema up to date.
+     *
+     * @param url     {@code jdbc:sqlite:FILE} or {@code jdbc:postgresql://...}
+     * @param threads database threads (and connections) for PostgreSQL; SQLite always has one
+     */
+    public static Database open(String url, int threads) throws SQLException {
+        if (url.startsWith("jdbc:sqlite:")) {
+            Path file = Path.of(url.substring("jdbc:sqlite:".length()));
+            try {
+                if (file.getParent() != null) {
+                    Files.createDirectories(file.getParent());
+                }
+            } catch (java.io.IOException e) {
+                throw new SQLException("cannot create the directory of " + file + ": " + e.getMessage(), e);
+            }
+        }
+        Database db = new Database(url, threads);
+        try {
+            db.transaction(c -> Migrations.apply(c));
+        } catch (SQLException | RuntimeException e) {
+            db.close();
+            throw e;
+        }
+        return db;
+    }
+
+    /** The embedded store in {@code dataDir}: {@code queue.db}. */
+    public static String sqliteUrl(Path dataDir) {
+        return "jdbc:sqlite:" + dataDir.resolve("queue.db").toAbsolutePath();
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** The URL without credentials, for logs and {@code /healthz}. */
+    public String describe() {
+        String u = url.replaceAll("password=[^&]*", "password=***");
+        return dialect == Dialect.SQLITE ? "SQLite " + u.substring("jdbc:sqlite:".length()) : "PostgreSQL " + u;
+    }
+
+    public int schemaVersion() throws SQLException {
+        return transaction(Migrations::current);
+    }
+
+    /** Runs {@code tx} in one transaction on the calling thread. */
+    public <T> T transaction(Tx<T> tx) throws SQLException {
+        if (closed) {
+            throw new SQLException("the queue's store is closed");
+        }
+        if (sqlite != null) {
+            sqliteLock.lock();
+            try {
+                return run(sqlite, tx);
+            } finally {
+                sqliteLock.unlock();
+            }
+        }
+        try (Connection c = pool.getConnection()) {
+            return run(c, tx);
+        }
+    }
+
+    private static <T> T run(Connection c, Tx<T> tx) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            T out = tx.run(c);
+            c.commit();
+            return out;
+        } catch (SQLException | RuntimeException | Error e) {
+            try {
+                c.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /** Runs {@code tx} in one transaction on the store's own threads. */
+    public <T> CompletableFuture<T> submit(Tx<T> tx) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                try {
+                    f.complete(transaction(tx));
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            f.completeExceptionally(new SQLException("the queue's store is closed"));
+        }
+        return f;
+    }
+
+    /**
+     * PostgreSQL: calls {@code wake} whenever any node NOTIFYs {@link #CHANNEL}, from a thread
+     * of its own holding one connection. SQLite: nothing (one process; the queue wakes its
+     * workers itself).
+     */
+    public void listen(Runnable wake) {
+        if (dialect != Dialect.POSTGRES) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            while (!closed) {
+                try (Connection c = pool.getConnection()) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("LISTEN " + CHANNEL);
+                    }
+                    PGConnection pg = c.unwrap(PGConnection.class);
+                    wake.run(); // anything enqueued while not listening
+                    while (!closed) {
+                        PGNotification[] got = pg.getNotifications(1000);
+                        if (got != null && got.length > 0) {
+                            wake.run();
+                        }
+                    }
+                } catch (SQLException e) {
+                    if (!closed) {
+                        LOG.log(System.Logger.Level.WARNING, "the queue's LISTEN connection failed; retrying in 1 s: "
+                                + e.getMessage());
+                        try {
+                            Thread.sleep(1000);
+                        } catch (InterruptedException ie) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }, "kiln-queue-listen");
+        t.setDaemon(true);
+        listener = t;
+        t.start();
+    }
+
+    /** Inside a transaction: tells every listening node that work is ready, at commit. */
+    public void notifyReady(Connection c) throws SQLException {
+        if (dialect == Dialect.POSTGRES) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_notify('" + CHANNEL + "', '')");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        executor.shutdown();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Thread l = listener;
+        if (l != null) {
+            l.interrupt();
+        }
+        if (pool != null) {
+            pool.close();
+        }
+        if (sqlite != null) {
+            sqliteLock.lock();
+            try {
+                sqlite.close();
+            } catch (SQLException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing the queue's SQLite store: " + e.getMessage());
+            } finally {
+                sqliteLock.unlock();
+            }
+        }
+    }
+}
