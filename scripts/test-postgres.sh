@@ -20,17 +20,24 @@ dir=$2
 [ -n "$dir" ] || usage
 
 # Debian's server binaries, never PATH's: PATH may hold other initdb/pg_ctl (this machine has
-# some in /usr/local/bin), and Debian keeps the server itself out of PATH anyway. The highest
-# major wins when several are installed.
+# links in /usr/local/bin that dangle once the server package is removed), and Debian keeps the
+# server itself out of PATH anyway. The highest major with a server wins: a client-only major
+# (postgresql-client-NN alone, or a removed server's leftovers) has psql but no initdb.
 pg_bin() {
-  local major
-  major=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null \
-    | grep -E '^[0-9]+$' | sort -n | tail -1 || true)
-  if [ -z "$major" ] || [ ! -x "/usr/lib/postgresql/$major/bin/initdb" ] \
-      || [ ! -x "/usr/lib/postgresql/$major/bin/psql" ]; then
-    die "PostgreSQL is not installed (no /usr/lib/postgresql/<major>/bin with initdb and psql): run scripts/setup.sh"
-  fi
-  echo "/usr/lib/postgresql/$major/bin"
+  local major bin tool ok
+  for major in $(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null \
+      | grep -E '^[0-9]+$' | sort -rn); do
+    bin=/usr/lib/postgresql/$major/bin
+    ok=1
+    for tool in initdb pg_ctl postgres psql pg_isready; do
+      [ -x "$bin/$tool" ] || ok=0
+    done
+    if [ $ok = 1 ]; then
+      echo "$bin"
+      return 0
+    fi
+  done
+  die "PostgreSQL's server is not installed (no /usr/lib/postgresql/<major>/bin with initdb, pg_ctl, postgres, psql, pg_isready): run scripts/setup.sh"
 }
 
 # PostgreSQL refuses to run as root; as root, run it as the 'postgres' user Debian's package
