@@ -20,6 +20,10 @@ packages=(
   busybox-static cpio binutils zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libharfbuzz0b
   # scripts (setpriv, from util-linux, guards QEMU children); python3 makes a pty in one agent test
   util-linux procps curl python3
+  # the queue's PostgreSQL tests: scripts/test-postgres.sh runs a throwaway server from Debian's
+  # PostgreSQL (it pulls the server, psql and pg_isready, and creates the 'postgres' user the
+  # server runs as, since it refuses root)
+  postgresql
 )
 
 missing=()
