@@ -32,6 +32,7 @@ abstract class QueueStoreContract {
             Duration.ofHours(1));
 
     final MutableClock clock = new MutableClock(T0);
+    String url;
     Database db;
     QueueStore store;
     long nextId = 1;
@@ -41,7 +42,8 @@ abstract class QueueStoreContract {
 
     @BeforeEach
     void open() throws Exception {
-        db = Database.open(freshUrl(), 4);
+        url = freshUrl();
+        db = Database.open(url, 4);
         store = new QueueStore(db, clock, "node-a", fixedRandom());
     }
 
