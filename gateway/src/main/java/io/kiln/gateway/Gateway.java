@@ -1,13 +1,14 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.api.CallsApi;
 import io.kiln.gateway.api.FunctionsApi;
 import io.kiln.gateway.api.HealthApi;
 import io.kiln.gateway.api.LogsApi;
 import io.kiln.gateway.api.Triggers;
 import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
-import io.kiln.gateway.calls.CallRecords;
 import io.kiln.gateway.calls.Callbacks;
+import io.kiln.gateway.events.EventQueue;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
@@ -32,6 +33,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -65,8 +68,9 @@ public final class Gateway implements AutoCloseable {
     private final BearerAuth auth;
     private final RateLimiter rates;
     private final Callbacks callbacks;
-    private final CallRecords records;
+    private final EventQueue queue;
     private final Triggers triggers;
+    private final CallsApi calls;
     private final FunctionsApi functions;
     private final LogsApi logs;
     private final HealthApi health;
@@ -79,7 +83,7 @@ public final class Gateway implements AutoCloseable {
     private volatile int port;
 
     private Gateway(GatewayConfig config, TokenFile token, PrometheusMeterRegistry registry, Invoker invoker,
-                    LongSupplier nanoClock) {
+                    LongSupplier nanoClock) throws SQLException {
         this.config = config;
         this.token = token;
         this.registry = registry;
@@ -91,12 +95,19 @@ public final class Gateway implements AutoCloseable {
         this.auth = new BearerAuth(token.token());
         this.rates = new RateLimiter(config.rateLimit(), config.rateBurst(), nanoClock);
         this.callbacks = new Callbacks(vertx);
-        this.records = new CallRecords(Duration.ofHours(1), callbacks::send);
-        this.triggers = new Triggers(vertx, invoker, auth, rates, records, config.maxBodyBytes(),
+        try {
+            this.queue = EventQueue.start(config.queue(), invoker, callbacks, registry, Clock.systemUTC());
+        } catch (SQLException | RuntimeException e) {
+            callbacks.close();
+            vertx.close();
+            throw e;
+        }
+        this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
                 config.requestTimeoutGrace());
+        this.calls = new CallsApi(vertx, queue);
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);
-        this.health = new HealthApi(invoker, registry, () -> draining);
+        this.health = new HealthApi(invoker, queue, registry, () -> draining);
         this.metrics = new GatewayMetrics(registry);
         this.router = routes();
     }
@@ -120,6 +131,10 @@ public final class Gateway implements AutoCloseable {
         Gateway g;
         try {
             g = new Gateway(config, token, registry, invoker, nanoClock);
+        } catch (SQLException e) {
+            invoker.close();
+            throw new IOException("cannot open the queue's store (" + config.queue().url().replaceAll(
+                    "password=[^&]*", "password=***") + "): " + e.getMessage(), e);
         } catch (RuntimeException e) {
             invoker.close();
             throw e;
@@ -190,7 +205,11 @@ public final class Gateway implements AutoCloseable {
         named(r.get("/v1/functions/:name"), "/v1/functions/{name}").handler(management).handler(functions::describe);
         named(r.delete("/v1/functions/:name"), "/v1/functions/{name}").handler(management).handler(functions::delete);
         named(r.get("/v1/functions/:name/logs"), "/v1/functions/{name}/logs").handler(management).handler(logs::logs);
-        named(r.get("/v1/calls/:id"), "/v1/calls/{id}").handler(management).handler(triggers::status);
+        named(r.get("/v1/calls/:id"), "/v1/calls/{id}").handler(management).handler(calls::status);
+        named(r.get("/v1/functions/:name/dead-letters"), "/v1/functions/{name}/dead-letters").handler(management)
+                .handler(calls::deadLetters);
+        named(r.post("/v1/functions/:name/dead-letters/redrive"), "/v1/functions/{name}/dead-letters/redrive")
+                .handler(management).handler(calls::redrive);
 
         // Invoke routes check the token themselves: a public function needs none.
         named(r.route("/function/:name"), "/function/{name}").handler(triggers::sync);
@@ -316,6 +335,10 @@ public final class Gateway implements AutoCloseable {
         return invoker;
     }
 
+    public EventQueue queue() {
+        return queue;
+    }
+
     public Router router() {
         return router;
     }
@@ -336,7 +359,10 @@ public final class Gateway implements AutoCloseable {
         }
         draining = true;
         long start = System.nanoTime();
+        // Queue work not yet started stays queued (durably) for the next start; what runs drains.
+        queue.stopClaiming();
         invoker.shutdown(drain);
+        queue.awaitIdle(Duration.ofSeconds(5));
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
         while (triggers.inFlight() > 0 && System.nanoTime() < deadline) {
             try {
@@ -350,6 +376,7 @@ public final class Gateway implements AutoCloseable {
             for (HttpServer server : servers) {
                 server.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             }
+            queue.close();
             callbacks.close();
             workers.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

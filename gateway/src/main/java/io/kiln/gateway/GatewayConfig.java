@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 
 import java.nio.file.Path;
@@ -21,10 +22,11 @@ import java.time.Duration;
  * @param requestTimeoutGrace a call's request times out (504) this long after its function's
  *                            own timeout: time to wait in the queue and to start an instance
  * @param drain               how long a shutdown lets calls in flight finish
+ * @param queue               the durable queue under async calls and events
  */
 public record GatewayConfig(String host, int port, InvokerConfig invoker, long maxBodyBytes, long maxJarBytes,
                             int maxHeaderBytes, double rateLimit, int rateBurst, Duration requestTimeoutGrace,
-                            Duration drain) {
+                            Duration drain, QueueConfig queue) {
 
     public static final long MIB = 1L << 20;
 
@@ -52,11 +54,12 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     /**
      * 127.0.0.1:8080, the invoker's defaults, 6 MiB call bodies, 256 MiB jars, 8 KiB of headers,
-     * no rate limit, requests time out 5 s after their function's timeout, 30 s to drain.
+     * no rate limit, requests time out 5 s after their function's timeout, 30 s to drain, the
+     * queue's defaults (SQLite in the data directory).
      */
     public static GatewayConfig defaults(Path dataDir) {
         return new GatewayConfig("127.0.0.1", 8080, InvokerConfig.defaults(dataDir), 6 * MIB, 256 * MIB, 8192,
-                0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30));
+                0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir));
     }
 
     public Path dataDir() {
@@ -65,37 +68,42 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withListen(String h, int p) {
         return new GatewayConfig(h, p, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain);
+                requestTimeoutGrace, drain, queue);
     }
 
     public GatewayConfig withInvoker(InvokerConfig i) {
         return new GatewayConfig(host, port, i, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain);
+                requestTimeoutGrace, drain, queue);
     }
 
     public GatewayConfig withMaxBodyBytes(long n) {
         return new GatewayConfig(host, port, invoker, n, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain);
+                requestTimeoutGrace, drain, queue);
     }
 
     public GatewayConfig withMaxJarBytes(long n) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, n, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain);
+                requestTimeoutGrace, drain, queue);
     }
 
     /** {@code perSecond} calls per second per function (0: no limit), at most {@code burst} at once. */
     public GatewayConfig withRateLimit(double perSecond, int burst) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, perSecond, burst,
-                requestTimeoutGrace, drain);
+                requestTimeoutGrace, drain, queue);
     }
 
     public GatewayConfig withRequestTimeoutGrace(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                d, drain);
+                d, drain, queue);
     }
 
     public GatewayConfig withDrain(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, d);
+                requestTimeoutGrace, d, queue);
+    }
+
+    public GatewayConfig withQueue(QueueConfig q) {
+        return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
+                requestTimeoutGrace, drain, q);
     }
 }

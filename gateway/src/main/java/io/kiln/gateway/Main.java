@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 import io.kiln.invoker.engine.EngineSelector;
 
@@ -31,6 +32,9 @@ public final class Main {
         FLAGS.put("--max-body-mib", "KILN_MAX_BODY_MIB");
         FLAGS.put("--rate-limit", "KILN_RATE_LIMIT");
         FLAGS.put("--rate-burst", "KILN_RATE_BURST");
+        FLAGS.put("--queue-url", "KILN_QUEUE_URL");
+        FLAGS.put("--node", "KILN_NODE");
+        FLAGS.put("--queue-concurrency", "KILN_QUEUE_CONCURRENCY");
     }
 
     private Main() {
@@ -85,6 +89,7 @@ public final class Main {
         System.out.println("Kiln gateway listening on " + gateway.url());
         System.out.println("Engine: " + engine.engine().name() + " — " + engine.reason());
         System.out.println("Data: " + config.dataDir());
+        System.out.println("Queue: " + gateway.queue().describe() + ", node " + config.queue().node());
         if (gateway.token().created()) {
             System.out.println("Management token (saved in " + gateway.token().path() + "): "
                     + gateway.token().token());
@@ -152,7 +157,17 @@ public final class Main {
                     : Math.max(1, (int) Math.ceil(rate));
             c = c.withRateLimit(rate, burst);
         }
-        return c;
+        QueueConfig q = c.queue();
+        if (values.containsKey("--queue-url")) {
+            q = q.withUrl(values.get("--queue-url"));
+        }
+        if (values.containsKey("--node")) {
+            q = q.withNode(values.get("--node"));
+        }
+        if (values.containsKey("--queue-concurrency")) {
+            q = q.withConcurrency((int) number("--queue-concurrency", values.get("--queue-concurrency")));
+        }
+        return c.withQueue(q);
     }
 
     private static long number(String flag, String v) {
@@ -182,7 +197,11 @@ public final class Main {
                   --restore-timeout-s N  a clone's restore to its agent's RESTORED, hooks included (KILN_RESTORE_TIMEOUT_S, default 10)
                   --max-body-mib N       largest call body (KILN_MAX_BODY_MIB, default 6)
                   --rate-limit R         calls per second per function, 0 for none (KILN_RATE_LIMIT, default 0)
-                  --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)"""
+                  --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)
+                  --queue-url U          the durable queue's store: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB?user=..
+                                         (KILN_QUEUE_URL, default jdbc:sqlite:<data-dir>/queue.db)
+                  --node NAME            this node's name in the queue (KILN_NODE, default local)
+                  --queue-concurrency N  queue items (async calls, events, callbacks) run at once (KILN_QUEUE_CONCURRENCY, default 64)"""
                 .formatted(EngineSelector.CHOICES));
     }
 }

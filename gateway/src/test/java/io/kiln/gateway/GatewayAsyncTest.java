@@ -32,7 +32,8 @@ class GatewayAsyncTest {
     @BeforeAll
     static void deploy() {
         SERVER.ensure("greeter", "com.example.Greeter", "");
-        SERVER.ensure("fails", "com.example.Fails", "");
+        // One retry, soon: the failure test sees both attempts without waiting out the default backoff.
+        SERVER.ensure("fails", "com.example.Fails", "maxRetries=1&retryBackoff=50ms");
         vertx = Vertx.vertx();
     }
 
@@ -52,7 +53,7 @@ class GatewayAsyncTest {
             if (state.equals("succeeded") || state.equals("failed")) {
                 return p;
             }
-            assertTrue(state.equals("queued") || state.equals("running"), state);
+            assertTrue(state.equals("queued") || state.equals("running") || state.equals("retrying"), state);
             Thread.sleep(50);
         }
         throw new AssertionError("the call did not end within 60 s; states seen " + seen);
@@ -90,6 +91,9 @@ class GatewayAsyncTest {
         assertEquals("function_error", done.getString("error.code"));
         assertEquals("java.lang.IllegalArgumentException", done.getString("error.type"));
         assertEquals(id, done.getString("error.callId"));
+        assertEquals(2, done.getInt("attempts"), "the first attempt and its one retry");
+        assertEquals(List.of("failed", "failed"), done.getList("attemptLog.outcome"));
+        assertEquals(List.of("function_error", "function_error"), done.getList("attemptLog.error.code"));
         GatewayHttpMappingTest.assertNoStack(done.prettify());
     }
 

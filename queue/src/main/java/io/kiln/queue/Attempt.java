@@ -9,5 +9,5 @@ import java.time.Instant;
  *                renewing the lease: killed, or cut off from the store)
  */
 public record Attempt(int seq, String node, Instant startedAt, Instant endedAt, String outcome, String errorCode,
-                      String errorMessage) {
+                      String errorMessage, String errorType) {
 }

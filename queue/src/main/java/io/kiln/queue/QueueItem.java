@@ -14,7 +14,8 @@ import java.time.Instant;
 public record QueueItem(long id, Kind kind, String function, State state, byte[] input, String httpHead,
                         String callbackUrl, String idempotencyKey, String source, RetryPolicy policy, int attempt,
                         int attemptsTotal, Instant runAt, Instant createdAt, Instant startedAt, Instant finishedAt,
-                        String leaseNode, byte[] result, String errorCode, String errorMessage) {
+                        String leaseNode, byte[] result, String errorCode, String errorMessage,
+                        String errorType) {
 
     public enum Kind {
         /** Invoke {@code function} with {@code input}. */

@@ -31,7 +31,7 @@ public final class QueueStore {
 
     static final String COLUMNS = "id, kind, function_name, state, input, http_head, callback_url, idempotency_key,"
             + " source, max_retries, backoff_base_ms, backoff_max_ms, max_age_ms, attempt, attempts_total, run_at,"
-            + " created_at, started_at, finished_at, lease_node, result, error_code, error_message";
+            + " created_at, started_at, finished_at, lease_node, result, error_code, error_message, error_type";
 
     private final Database db;
     private final Clock clock;
@@ -108,7 +108,7 @@ public final class QueueStore {
         long runAt = item.runAt() == null ? now : item.runAt().toEpochMilli();
         RetryPolicy p = item.policy();
         try (PreparedStatement s = c.prepareStatement("INSERT INTO queue_items (" + COLUMNS + ") VALUES"
-                + " (?, ?, ?, 'available', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL, NULL, NULL, NULL, NULL, NULL)"
+                + " (?, ?, ?, 'available', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
                 + " ON CONFLICT (function_name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING")) {
             s.setLong(1, item.id());
             s.setString(2, item.kind().sql());
@@ -183,7 +183,7 @@ public final class QueueStore {
                 if (tooOld(i, now)) {
                     endAttempt(c, i.id(), i.attemptsTotal(), now, "failed", "max_event_age",
                             expiredMessage(i));
-                    dead(c, i.id(), now, "max_event_age", expiredMessage(i));
+                    dead(c, i.id(), now, "max_event_age", expiredMessage(i), null);
                 } else {
                     live.add(i);
                 }
@@ -231,7 +231,7 @@ public final class QueueStore {
             return false;
         }
         try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'succeeded', result = ?,"
-                + " error_code = NULL, error_message = NULL, finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?")) {
+                + " error_code = NULL, error_message = NULL, error_type = NULL, finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?")) {
             s.setBytes(1, result);
             s.setLong(2, now);
             s.setLong(3, id);
@@ -256,8 +256,8 @@ public final class QueueStore {
         if (seq < 0) {
             return new Failed(false, false, null);
         }
-        endAttempt(c, id, seq, now, "failed", f.code(), f.message());
-        return retryOrDead(c, get(c, id), now, f.retryable(), f.code(), f.message());
+        endAttempt(c, id, seq, now, "failed", f);
+        return retryOrDead(c, get(c, id), now, f.retryable(), f.code(), f.message(), f.type());
     }
 
     /**
@@ -265,7 +265,15 @@ public final class QueueStore {
      * {@code delay}, and the attempt does not count.
      */
     public boolean release(long id, String owner, Duration delay) throws SQLException {
-        boolean owned = db.transaction(c -> {
+        boolean owned = db.transaction(c -> release(c, id, owner, delay));
+        if (owned && delay.isZero()) {
+            ready();
+        }
+        return owned;
+    }
+
+    public boolean release(Connection c, long id, String owner, Duration delay) throws SQLException {
+        {
             int seq = ownedSeq(c, id, owner);
             if (seq < 0) {
                 return false;
@@ -283,15 +291,11 @@ public final class QueueStore {
                 s.executeUpdate();
             }
             return true;
-        });
-        if (owned && delay.isZero()) {
-            ready();
         }
-        return owned;
     }
 
-    private Failed retryOrDead(Connection c, QueueItem i, long now, boolean retryable, String code, String message)
-            throws SQLException {
+    private Failed retryOrDead(Connection c, QueueItem i, long now, boolean retryable, String code, String message,
+                               String type) throws SQLException {
         RetryPolicy p = i.policy();
         String why = null;
         if (!retryable) {
@@ -308,27 +312,32 @@ public final class QueueStore {
             }
         }
         if (why != null) {
-            dead(c, i.id(), now, code, why);
+            dead(c, i.id(), now, code, why, type);
             return new Failed(true, true, null);
         }
         try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'available', run_at = ?,"
-                + " lease_owner = NULL, lease_until = NULL, error_code = ?, error_message = ? WHERE id = ?")) {
+                + " lease_owner = NULL, lease_until = NULL, error_code = ?, error_message = ?, error_type = ?"
+                + " WHERE id = ?")) {
             s.setLong(1, retryAt);
             s.setString(2, code);
             s.setString(3, message);
-            s.setLong(4, i.id());
+            s.setString(4, type);
+            s.setLong(5, i.id());
             s.executeUpdate();
         }
         return new Failed(true, false, Instant.ofEpochMilli(retryAt));
     }
 
-    private static void dead(Connection c, long id, long now, String code, String message) throws SQLException {
+    private static void dead(Connection c, long id, long now, String code, String message, String type)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'dead', finished_at = ?,"
-                + " lease_owner = NULL, lease_until = NULL, error_code = ?, error_message = ? WHERE id = ?")) {
+                + " lease_owner = NULL, lease_until = NULL, error_code = ?, error_message = ?, error_type = ?"
+                + " WHERE id = ?")) {
             s.setLong(1, now);
             s.setString(2, code);
             s.setString(3, message);
-            s.setLong(4, id);
+            s.setString(4, type);
+            s.setLong(5, id);
             s.executeUpdate();
         }
     }
@@ -358,14 +367,20 @@ public final class QueueStore {
 
     private static void endAttempt(Connection c, long id, int seq, long now, String outcome, String code,
                                    String message) throws SQLException {
+        endAttempt(c, id, seq, now, outcome, new Failure(code, message, null, false));
+    }
+
+    private static void endAttempt(Connection c, long id, int seq, long now, String outcome, Failure f)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE queue_attempts SET ended_at = ?, outcome = ?,"
-                + " error_code = ?, error_message = ? WHERE item_id = ? AND seq = ?")) {
+                + " error_code = ?, error_message = ?, error_type = ? WHERE item_id = ? AND seq = ?")) {
             s.setLong(1, now);
             s.setString(2, outcome);
-            s.setString(3, code);
-            s.setString(4, message);
-            s.setLong(5, id);
-            s.setInt(6, seq);
+            s.setString(3, f.code());
+            s.setString(4, f.message());
+            s.setString(5, f.type());
+            s.setLong(6, id);
+            s.setInt(7, seq);
             s.executeUpdate();
         }
     }
@@ -408,7 +423,7 @@ public final class QueueStore {
             }
             for (QueueItem i : lost) {
                 endAttempt(c, i.id(), i.attemptsTotal(), now, "interrupted", "interrupted", why);
-                retryOrDead(c, i, now, true, "interrupted", "attempt " + i.attempt() + " was interrupted: " + why);
+                retryOrDead(c, i, now, true, "interrupted", "attempt " + i.attempt() + " was interrupted: " + why, null);
             }
             return lost.size();
         });
@@ -442,20 +457,24 @@ public final class QueueStore {
     }
 
     public List<Attempt> attempts(long id) throws SQLException {
-        return db.transaction(c -> {
+        return db.transaction(c -> attempts(c, id));
+    }
+
+    public List<Attempt> attempts(Connection c, long id) throws SQLException {
+        {
             List<Attempt> out = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT seq, node, started_at, ended_at, outcome, error_code,"
-                    + " error_message FROM queue_attempts WHERE item_id = ? ORDER BY seq")) {
+                    + " error_message, error_type FROM queue_attempts WHERE item_id = ? ORDER BY seq")) {
                 s.setLong(1, id);
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
                         out.add(new Attempt(r.getInt(1), r.getString(2), instant(r, 3), instant(r, 4), r.getString(5),
-                                r.getString(6), r.getString(7)));
+                                r.getString(6), r.getString(7), r.getString(8)));
                     }
                 }
             }
             return out;
-        });
+        }
     }
 
     /** A function's dead letters, oldest first, at most {@code limit}. */
@@ -580,7 +599,7 @@ public final class QueueStore {
                 r.getString("callback_url"), r.getString("idempotency_key"), r.getString("source"), p,
                 r.getInt("attempt"), r.getInt("attempts_total"), instant(r, "run_at"), instant(r, "created_at"),
                 instant(r, "started_at"), instant(r, "finished_at"), r.getString("lease_node"), r.getBytes("result"),
-                r.getString("error_code"), r.getString("error_message"));
+                r.getString("error_code"), r.getString("error_message"), r.getString("error_type"));
     }
 
     private static Instant instant(ResultSet r, String column) throws SQLException {

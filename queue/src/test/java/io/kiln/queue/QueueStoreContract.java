@@ -95,7 +95,7 @@ abstract class QueueStoreContract {
         assertEquals(QueueItem.State.SUCCEEDED, done.state());
         assertEquals("{\"status\":200}", new String(done.result(), StandardCharsets.UTF_8));
         assertEquals(T0, done.finishedAt());
-        assertEquals(List.of(new Attempt(1, "node-a", T0, T0, "succeeded", null, null)), store.attempts(done.id()));
+        assertEquals(List.of(new Attempt(1, "node-a", T0, T0, "succeeded", null, null, null)), store.attempts(done.id()));
         assertEquals(List.of(), store.claim("w1", 10, LEASE));
     }
 
@@ -150,9 +150,9 @@ abstract class QueueStoreContract {
         assertEquals("function_error", dead.errorCode());
         assertEquals("boom 3 (after 3 attempts; retries exhausted)", dead.errorMessage());
         assertEquals(List.of(
-                new Attempt(1, "node-a", T0, T0, "failed", "function_error", "boom 1"),
-                new Attempt(2, "node-a", t2, t2, "failed", "timeout", "boom 2"),
-                new Attempt(3, "node-a", t3, t3, "failed", "function_error", "boom 3")), store.attempts(id));
+                new Attempt(1, "node-a", T0, T0, "failed", "function_error", "boom 1", null),
+                new Attempt(2, "node-a", t2, t2, "failed", "timeout", "boom 2", null),
+                new Attempt(3, "node-a", t3, t3, "failed", "function_error", "boom 3", null)), store.attempts(id));
         assertEquals(List.of(id), store.deadLetters("fn", 100).stream().map(QueueItem::id).toList());
         assertEquals(List.of(), store.deadLetters("other", 100));
     }

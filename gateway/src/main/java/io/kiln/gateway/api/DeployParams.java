@@ -2,27 +2,32 @@ package io.kiln.gateway.api;
 
 import io.kiln.gateway.http.ApiError;
 import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.queue.Destination;
+import io.kiln.queue.EventPolicy;
+import io.kiln.queue.RetryPolicy;
 import io.vertx.core.MultiMap;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * A deploy's configuration from its query parameters (docs/API.md): {@code handler} (required),
  * {@code memory}, {@code timeout}, {@code keepAlive}, {@code env} (repeated, {@code K=V}),
- * {@code maxConcurrency}, {@code minInstances}, {@code maxInstances}, {@code public}. What is
+ * {@code maxConcurrency}, {@code minInstances}, {@code maxInstances}, {@code public}, and the event
+ * policy: {@code maxRetries}, {@code retryBackoff}, {@code maxRetryBackoff}, {@code maxEventAge},
+ * {@code onSuccess}, {@code onFailure}. What is
  * left out takes {@link FunctionConfig#of}'s default. Unknown or repeated parameters are
  * refused, so a typo never deploys a function with a silently default setting.
  */
 public final class DeployParams {
 
-    static final Set<String> KNOWN = Set.of("handler", "memory", "timeout", "keepAlive", "env", "maxConcurrency",
-            "minInstances", "maxInstances", "public");
+    static final List<String> KNOWN = List.of("handler", "memory", "timeout", "keepAlive", "env", "maxConcurrency",
+            "minInstances", "maxInstances", "public", "maxRetries", "retryBackoff", "maxRetryBackoff", "maxEventAge",
+            "onSuccess", "onFailure");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h)?");
 
     private DeployParams() {
@@ -31,9 +36,8 @@ public final class DeployParams {
     public static FunctionConfig parse(MultiMap params) {
         for (String name : params.names()) {
             if (!KNOWN.contains(name)) {
-                throw ApiError.badRequest("unknown parameter '" + name + "'; a deploy takes " + String.join(", ",
-                        List.of("handler", "memory", "timeout", "keepAlive", "env", "maxConcurrency", "minInstances",
-                                "maxInstances", "public")));
+                throw ApiError.badRequest("unknown parameter '" + name + "'; a deploy takes "
+                        + String.join(", ", KNOWN));
             }
             if (!name.equals("env") && params.getAll(name).size() > 1) {
                 throw ApiError.badRequest("parameter '" + name + "' is given more than once");
@@ -75,10 +79,31 @@ public final class DeployParams {
             if (!env.isEmpty()) {
                 c = c.withEnv(env(env));
             }
-            return c;
+            return c.withEvents(events(params, c.events()));
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage());
         }
+    }
+
+    /** The event policy's parameters over {@code base}; the cap moves first so that a larger backoff fits. */
+    static EventPolicy events(MultiMap params, EventPolicy base) {
+        RetryPolicy r = base.retry();
+        String v;
+        int retries = (v = params.get("maxRetries")) == null ? r.maxRetries() : integer("maxRetries", v);
+        Duration backoff = (v = params.get("retryBackoff")) == null ? r.backoffBase() : duration("retryBackoff", v);
+        Duration cap = (v = params.get("maxRetryBackoff")) == null ? null : duration("maxRetryBackoff", v);
+        if (cap == null) {
+            cap = backoff.compareTo(r.backoffMax()) > 0 ? backoff : r.backoffMax();
+        }
+        Duration age = (v = params.get("maxEventAge")) == null ? r.maxAge() : duration("maxEventAge", v);
+        EventPolicy e = base.withRetry(new RetryPolicy(retries, backoff, cap, age));
+        if ((v = params.get("onSuccess")) != null) {
+            e = e.withOnSuccess(v.isBlank() ? null : Destination.parse("onSuccess", v));
+        }
+        if ((v = params.get("onFailure")) != null) {
+            e = e.withOnFailure(v.isBlank() ? null : Destination.parse("onFailure", v));
+        }
+        return e;
     }
 
     static int integer(String name, String v) {

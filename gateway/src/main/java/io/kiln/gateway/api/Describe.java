@@ -6,6 +6,8 @@ import io.kiln.gateway.http.Json;
 import io.kiln.invoker.call.CallDispatcher;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.queue.Destination;
+import io.kiln.queue.RetryPolicy;
 
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,22 @@ final class Describe {
         o.put("maxInstances", c.maxInstances());
         o.put("keepAliveMs", c.keepAlive().toMillis());
         o.put("public", c.publicInvoke());
+        RetryPolicy r = c.events().retry();
+        ObjectNode events = o.putObject("events");
+        events.put("maxRetries", r.maxRetries());
+        events.put("retryBackoffMs", r.backoffBase().toMillis());
+        events.put("maxRetryBackoffMs", r.backoffMax().toMillis());
+        events.put("maxEventAgeMs", r.maxAge().toMillis());
+        destination(events, "onSuccess", c.events().onSuccess());
+        destination(events, "onFailure", c.events().onFailure());
         return o;
+    }
+
+    private static void destination(ObjectNode o, String field, Destination d) {
+        if (d == null) {
+            o.putNull(field);
+        } else {
+            o.put(field, d.toString());
+        }
     }
 }

@@ -3,7 +3,9 @@ package io.kiln.gateway.api;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
+import io.kiln.gateway.events.EventQueue;
 import io.kiln.invoker.Invoker;
+import io.kiln.queue.QueueStore;
 import io.kiln.invoker.call.CallDispatcher;
 import io.kiln.invoker.engine.EngineChoice;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -22,12 +24,14 @@ public final class HealthApi {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private final Invoker invoker;
+    private final EventQueue queue;
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier draining;
     private final Buffer openapi;
 
-    public HealthApi(Invoker invoker, PrometheusMeterRegistry registry, BooleanSupplier draining) {
+    public HealthApi(Invoker invoker, EventQueue queue, PrometheusMeterRegistry registry, BooleanSupplier draining) {
         this.invoker = invoker;
+        this.queue = queue;
         this.registry = registry;
         this.draining = draining;
         this.openapi = Buffer.buffer(openapiDocument());
@@ -74,6 +78,10 @@ public final class HealthApi {
                 .put("idleMib", p.idleMib()).put("liveInstances", p.liveInstances()).put("queued", p.queued())
                 .put("inFlight", p.inFlight());
         h.put("functions", invoker.list().size());
+        QueueStore.Stats q = queue.stats();
+        h.putObject("queue").put("store", queue.describe()).put("node", queue.config().node())
+                .put("available", q.available()).put("running", q.running()).put("dead", q.dead())
+                .put("oldestAvailable", q.oldestAvailable() == null ? null : q.oldestAvailable().toString());
         Replies.json(ctx, closing ? 503 : 200, h);
     }
 

@@ -2,8 +2,8 @@ package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.auth.BearerAuth;
-import io.kiln.gateway.calls.CallRecord;
-import io.kiln.gateway.calls.CallRecords;
+import io.kiln.gateway.events.CallView;
+import io.kiln.gateway.events.EventQueue;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Bodies;
 import io.kiln.gateway.http.CallErrors;
@@ -17,6 +17,7 @@ import io.kiln.invoker.call.CallRequest;
 import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.call.CallTimings;
 import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.queue.NewItem;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -29,7 +30,6 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -42,23 +42,24 @@ public final class Triggers {
     /** The routing context key of the request's start, {@link System#nanoTime()}. */
     public static final String START = "kiln.start";
     public static final String CALLBACK = "X-Kiln-Callback";
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private final Vertx vertx;
     private final Invoker invoker;
     private final BearerAuth auth;
     private final RateLimiter rates;
-    private final CallRecords records;
+    private final EventQueue queue;
     private final long maxBody;
     private final Duration grace;
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    public Triggers(Vertx vertx, Invoker invoker, BearerAuth auth, RateLimiter rates, CallRecords records,
+    public Triggers(Vertx vertx, Invoker invoker, BearerAuth auth, RateLimiter rates, EventQueue queue,
                     long maxBody, Duration grace) {
         this.vertx = vertx;
         this.invoker = invoker;
         this.auth = auth;
         this.rates = rates;
-        this.records = records;
+        this.queue = queue;
         this.maxBody = maxBody;
         this.grace = grace;
     }
@@ -180,6 +181,10 @@ public final class Triggers {
 
     // ---- async --------------------------------------------------------------------------
 
+    /**
+     * {@code POST /async-function/{name}}: the call is committed to the durable queue before the
+     * 202 is sent. With an {@code Idempotency-Key}, a repeated submit answers with the first call.
+     */
     public void async(RoutingContext ctx) {
         String name = ctx.pathParam("name");
         HttpServerRequest request = ctx.request();
@@ -189,7 +194,8 @@ public final class Triggers {
             auth.require(request.getHeader("Authorization"));
             checkCallback(callback);
         }
-        admit(ctx, name);
+        String key = idempotencyKey(request.getHeader(IDEMPOTENCY_KEY));
+        FunctionVersion fn = admit(ctx, name);
         Context context = vertx.getOrCreateContext();
         Bodies.read(request, maxBody, "the request body").onComplete(guarded(ctx, body -> {
             if (body.failed()) {
@@ -197,22 +203,49 @@ public final class Triggers {
                 return;
             }
             long callId = CallRequest.newId();
-            CallRequest call = new CallRequest(callId, body.result().getBytes(), HttpHead.of(request, "/"), null);
-            CallRecord record = records.create(callId, name, callback);
-            CompletableFuture<CallResult> future = invoker.invoke(name, call, record::running);
-            if (future.isCompletedExceptionally()) {
-                // Refused at admission (gone, queue full, shutting down): say so now, not in a record.
-                records.forget(callId);
-                future.whenComplete((r, e) -> Replies.error(ctx, CallErrors.of(e), callId));
-                return;
-            }
-            future.whenComplete((r, e) -> context.runOnContext(v -> records.finish(record, r, e)));
-            String url = "/v1/calls/" + CallRequest.format(callId);
-            ObjectNode accepted = Json.object().put("callId", CallRequest.format(callId)).put("status", "queued")
-                    .put("statusUrl", url);
-            ctx.response().putHeader("Location", url).putHeader(Replies.CALL_ID, CallRequest.format(callId));
-            Replies.json(ctx, 202, accepted);
+            String head = HttpHead.of(request, "/").toString();
+            NewItem item = NewItem.call(callId, name, body.result().getBytes(), head, callback, key, "api",
+                    fn.config().events().retry());
+            queue.store().database().submit(c -> queue.store().enqueue(c, item)).whenComplete((e, error) ->
+                    context.runOnContext(v -> {
+                        if (error != null) {
+                            Replies.error(ctx, unavailable(error), callId);
+                            return;
+                        }
+                        if (!e.existing()) {
+                            queue.store().wake();
+                        }
+                        String id = CallRequest.format(e.item().id());
+                        String url = "/v1/calls/" + id;
+                        ObjectNode accepted = Json.object().put("callId", id).put("status", CallView.of(e.item(),
+                                null, false).get("state").asText()).put("statusUrl", url);
+                        HttpServerResponse response = ctx.response().putHeader("Location", url)
+                                .putHeader(Replies.CALL_ID, id);
+                        if (e.existing()) {
+                            response.putHeader("Idempotent-Replayed", "true");
+                        }
+                        Replies.json(ctx, 202, accepted);
+                    }));
         }));
+    }
+
+    /** The store could not be reached: nothing was accepted, so the caller may try again. */
+    static ApiError unavailable(Throwable t) {
+        Throwable e = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        System.getLogger(Triggers.class.getName()).log(System.Logger.Level.ERROR, "the queue's store failed", e);
+        return new ApiError(503, "queue_unavailable", "the queue's store could not take the call; nothing was"
+                + " accepted, try again", null, Duration.ofSeconds(1));
+    }
+
+    /** Null, or 1 to 255 visible ASCII characters. */
+    static String idempotencyKey(String key) {
+        if (key == null) {
+            return null;
+        }
+        if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+            throw ApiError.badRequest(IDEMPOTENCY_KEY + " must be 1 to 255 visible ASCII characters");
+        }
+        return key;
     }
 
     static void checkCallback(String url) {
@@ -225,20 +258,5 @@ public final class Triggers {
         } catch (URISyntaxException e) {
             throw ApiError.badRequest(CALLBACK + " is not a URL: " + e.getMessage());
         }
-    }
-
-    /** {@code GET /v1/calls/{id}}. */
-    public void status(RoutingContext ctx) {
-        long id;
-        try {
-            id = CallRequest.parse(ctx.pathParam("id"));
-        } catch (IllegalArgumentException e) {
-            throw ApiError.badRequest(e.getMessage());
-        }
-        CallRecord record = records.get(id);
-        if (record == null) {
-            throw ApiError.notFound("no call " + CallRequest.format(id) + " (unknown, or its record expired)");
-        }
-        Replies.json(ctx, 200, record.toJson());
     }
 }

@@ -1,58 +1,43 @@
 package io.kiln.gateway.calls;
 
-import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
-import io.kiln.invoker.call.CallRequest;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
 /**
- * Sends an ended async call's record to its callback URL: {@code POST} with the record's JSON,
- * best effort, up to {@link #ATTEMPTS} tries (1 s, then 2 s apart) of {@link #TIMEOUT_MS} each,
- * until one gets a 2xx. Failures are logged, never retried after that.
+ * Sends one ended call's record to a URL: one {@code POST} of its JSON, {@link #TIMEOUT_MS} at
+ * most, redirects not followed. Succeeds on a 2xx. Retries are the queue's: a callback is a
+ * queue item with its own retry policy, so a receiver that is down gets it later, even after
+ * a restart.
  */
 public final class Callbacks implements AutoCloseable {
 
-    static final int ATTEMPTS = 3;
     static final long TIMEOUT_MS = 10_000;
-    private static final System.Logger LOG = System.getLogger(Callbacks.class.getName());
 
-    private final Vertx vertx;
     private final WebClient client;
 
     public Callbacks(Vertx vertx) {
-        this.vertx = vertx;
         this.client = WebClient.create(vertx, new WebClientOptions().setUserAgent("kiln-gateway")
                 .setConnectTimeout((int) TIMEOUT_MS).setFollowRedirects(false));
     }
 
-    public void send(CallRecord record) {
-        if (record.callback() != null) {
-            attempt(record, Json.buffer(record.toJson()), 1);
-        }
-    }
-
-    private void attempt(CallRecord record, Buffer body, int n) {
-        String id = CallRequest.format(record.callId());
-        client.postAbs(record.callback())
+    /** Fails with a message saying what the receiver did (its status, or the connection's error). */
+    public Future<Void> send(String url, String callId, byte[] record) {
+        return client.postAbs(url)
                 .timeout(TIMEOUT_MS)
                 .putHeader("Content-Type", Replies.JSON)
-                .putHeader(Replies.CALL_ID, id)
-                .sendBuffer(body)
-                .onComplete(ar -> {
-                    String outcome;
+                .putHeader(Replies.CALL_ID, callId)
+                .sendBuffer(Buffer.buffer(record))
+                .transform(ar -> {
                     if (ar.succeeded() && ar.result().statusCode() / 100 == 2) {
-                        return;
+                        return Future.succeededFuture();
                     }
-                    outcome = ar.succeeded() ? "HTTP " + ar.result().statusCode() : ar.cause().toString();
-                    if (n < ATTEMPTS) {
-                        vertx.setTimer(1000L << (n - 1), t -> attempt(record, body, n + 1));
-                    } else {
-                        LOG.log(System.Logger.Level.WARNING, "callback of call " + id + " to " + record.callback()
-                                + " failed " + ATTEMPTS + " times, last: " + outcome + "; giving up");
-                    }
+                    String why = ar.succeeded() ? "the receiver answered HTTP " + ar.result().statusCode()
+                            : "sending failed: " + ar.cause();
+                    return Future.failedFuture(why);
                 });
     }
 

@@ -1,5 +1,8 @@
 package io.kiln.invoker.store;
 
+import io.kiln.queue.Destination;
+import io.kiln.queue.EventPolicy;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
@@ -24,10 +27,11 @@ import java.util.regex.Pattern;
  * @param maxInstances   instances the function may have at once
  * @param keepAlive      how long an idle instance above {@code minInstances} is kept
  * @param publicInvoke   whether callers without credentials may invoke it
+ * @param events         retries, dead letters and destinations of its event-driven calls
  */
 public record FunctionConfig(String handler, int memoryMib, Duration timeout, Map<String, String> env,
                              int maxConcurrency, int minInstances, int maxInstances, Duration keepAlive,
-                             boolean publicInvoke) {
+                             boolean publicInvoke, EventPolicy events) {
 
     private static final Pattern HANDLER =
             Pattern.compile("[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*)*(::[A-Za-z_$][\\w$]*)?");
@@ -56,15 +60,38 @@ public record FunctionConfig(String handler, int memoryMib, Duration timeout, Ma
                     + maxInstances + "), got " + minInstances);
         }
         keepAlive = duration("keepAlive", keepAlive, Duration.ZERO, MAX_KEEP_ALIVE, "0 and 24 h");
+        if (events == null) {
+            throw new IllegalArgumentException("events must not be null");
+        }
+        checkDestination("onSuccess", events.onSuccess());
+        checkDestination("onFailure", events.onFailure());
+    }
+
+    /** Without an event policy: the default one. */
+    public FunctionConfig(String handler, int memoryMib, Duration timeout, Map<String, String> env,
+                          int maxConcurrency, int minInstances, int maxInstances, Duration keepAlive,
+                          boolean publicInvoke) {
+        this(handler, memoryMib, timeout, env, maxConcurrency, minInstances, maxInstances, keepAlive, publicInvoke,
+                EventPolicy.DEFAULT);
+    }
+
+    private static void checkDestination(String field, Destination d) {
+        if (d != null && d.kind() == Destination.Kind.FUNCTION) {
+            try {
+                FunctionStore.checkName(d.target());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(field + ": " + e.getMessage());
+            }
+        }
     }
 
     /**
      * The defaults: 256 MiB, 30 s timeout, no env, 10 calls in flight, 0 to 10 instances each
-     * kept 5 min after its last call, not public.
+     * kept 5 min after its last call, not public, {@link EventPolicy#DEFAULT}.
      */
     public static FunctionConfig of(String handler) {
         return new FunctionConfig(handler, 256, Duration.ofSeconds(30), Map.of(),
-                10, 0, 10, Duration.ofMinutes(5), false);
+                10, 0, 10, Duration.ofMinutes(5), false, EventPolicy.DEFAULT);
     }
 
     private static void range(String field, int value, int min, int max) {
@@ -121,46 +148,51 @@ public record FunctionConfig(String handler, int memoryMib, Duration timeout, Ma
 
     public FunctionConfig withHandler(String handler) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withMemoryMib(int memoryMib) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withTimeout(Duration timeout) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withEnv(Map<String, String> env) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withMaxConcurrency(int maxConcurrency) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withMinInstances(int minInstances) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withMaxInstances(int maxInstances) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withKeepAlive(Duration keepAlive) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
     }
 
     public FunctionConfig withPublicInvoke(boolean publicInvoke) {
         return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
-                maxInstances, keepAlive, publicInvoke);
+                maxInstances, keepAlive, publicInvoke, events);
+    }
+
+    public FunctionConfig withEvents(EventPolicy events) {
+        return new FunctionConfig(handler, memoryMib, timeout, env, maxConcurrency, minInstances,
+                maxInstances, keepAlive, publicInvoke, events);
     }
 }

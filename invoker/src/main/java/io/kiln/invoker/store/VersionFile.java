@@ -1,8 +1,13 @@
 package io.kiln.invoker.store;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.queue.Destination;
+import io.kiln.queue.EventPolicy;
+import io.kiln.queue.RetryPolicy;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -32,9 +37,12 @@ final class VersionFile {
 
     static byte[] write(FunctionVersion v) {
         FunctionConfig c = v.config();
+        RetryPolicy r = c.events().retry();
+        Events events = new Events(r.maxRetries(), r.backoffBase().toMillis(), r.backoffMax().toMillis(),
+                r.maxAge().toMillis(), destination(c.events().onSuccess()), destination(c.events().onFailure()));
         Config config = new Config(c.handler(), c.memoryMib(), c.timeout().toMillis(), c.env(),
                 c.maxConcurrency(), c.minInstances(), c.maxInstances(), c.keepAlive().toMillis(),
-                c.publicInvoke());
+                c.publicInvoke(), events);
         try {
             return MAPPER.writeValueAsBytes(new Version(v.name(), v.version(), v.jarSha256(),
                     v.jarSize(), config, v.createdAt().toEpochMilli()));
@@ -48,14 +56,23 @@ final class VersionFile {
      * @throws IllegalArgumentException if they are, but hold a value no version may have
      */
     static FunctionVersion read(byte[] json) throws IOException {
-        Version v = MAPPER.readValue(json, Version.class);
-        if (v == null) {
+        JsonNode tree = MAPPER.readTree(json);
+        if (tree == null || tree.isNull()) {
             throw new IOException("the file holds null");
         }
+        // Files written before event policies existed have none: they get the default one.
+        if (tree.get("config") instanceof ObjectNode config && !config.has("events")) {
+            config.set("events", MAPPER.valueToTree(DEFAULT_EVENTS));
+        }
+        Version v = MAPPER.treeToValue(tree, Version.class);
         Config c = v.config();
+        Events e = c.events();
+        EventPolicy events = new EventPolicy(new RetryPolicy(e.maxRetries(), Duration.ofMillis(e.backoffMs()),
+                Duration.ofMillis(e.maxBackoffMs()), Duration.ofMillis(e.maxEventAgeMs())),
+                destination("onSuccess", e.onSuccess()), destination("onFailure", e.onFailure()));
         FunctionConfig config = new FunctionConfig(c.handler(), c.memoryMib(),
                 Duration.ofMillis(c.timeoutMs()), c.env(), c.maxConcurrency(), c.minInstances(),
-                c.maxInstances(), Duration.ofMillis(c.keepAliveMs()), c.publicInvoke());
+                c.maxInstances(), Duration.ofMillis(c.keepAliveMs()), c.publicInvoke(), events);
         return new FunctionVersion(v.name(), v.version(), v.jarSha256(), v.jarSize(), config,
                 Instant.ofEpochMilli(v.createdAtMs()));
     }
@@ -66,6 +83,27 @@ final class VersionFile {
 
     private record Config(String handler, int memoryMib, long timeoutMs, Map<String, String> env,
                           int maxConcurrency, int minInstances, int maxInstances, long keepAliveMs,
-                          boolean publicInvoke) {
+                          boolean publicInvoke, Events events) {
+    }
+
+    /** A destination is its text ({@code function:NAME} or a URL), or "" for none: the strict reader takes no nulls. */
+    private record Events(int maxRetries, long backoffMs, long maxBackoffMs, long maxEventAgeMs, String onSuccess,
+                          String onFailure) {
+    }
+
+    private static final Events DEFAULT_EVENTS;
+
+    static {
+        RetryPolicy r = EventPolicy.DEFAULT.retry();
+        DEFAULT_EVENTS = new Events(r.maxRetries(), r.backoffBase().toMillis(), r.backoffMax().toMillis(),
+                r.maxAge().toMillis(), "", "");
+    }
+
+    private static String destination(Destination d) {
+        return d == null ? "" : d.toString();
+    }
+
+    private static Destination destination(String field, String text) {
+        return text.isEmpty() ? null : Destination.parse(field, text);
     }
 }

@@ -166,13 +166,24 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** Work that blocks on the store, such as a {@code QueueStore} method (which makes its own transaction). */
+    @FunctionalInterface
+    public interface Blocking<T> {
+        T get() throws SQLException;
+    }
+
     /** Runs {@code tx} in one transaction on the store's own threads. */
     public <T> CompletableFuture<T> submit(Tx<T> tx) {
+        return async(() -> transaction(tx));
+    }
+
+    /** Runs {@code work} on the store's own threads: callers never wait on the database themselves. */
+    public <T> CompletableFuture<T> async(Blocking<T> work) {
         CompletableFuture<T> f = new CompletableFuture<>();
         try {
             executor.execute(() -> {
                 try {
-                    f.complete(transaction(tx));
+                    f.complete(work.get());
                 } catch (Throwable e) {
                     f.completeExceptionally(e);
                 }

@@ -35,7 +35,9 @@ CREATE TABLE queue_items (
   result BYTEA,
   -- the last failed attempt's error; for a dead item, why it is dead
   error_code TEXT,
-  error_message TEXT
+  error_message TEXT,
+  -- function_error: the function's exception type
+  error_type TEXT
 );
 CREATE INDEX queue_items_ready ON queue_items (state, run_at);
 CREATE INDEX queue_items_function ON queue_items (function_name, state);
@@ -56,5 +58,6 @@ CREATE TABLE queue_attempts (
   outcome TEXT,
   error_code TEXT,
   error_message TEXT,
+  error_type TEXT,
   PRIMARY KEY (item_id, seq)
 );

@@ -1,0 +1,287 @@
+package io.kiln.gateway.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.calls.Callbacks;
+import io.kiln.gateway.http.ApiError;
+import io.kiln.gateway.http.CallErrors;
+import io.kiln.gateway.http.Json;
+import io.kiln.gateway.http.Reply;
+import io.kiln.invoker.Invoker;
+import io.kiln.invoker.call.CallRequest;
+import io.kiln.invoker.call.CallResult;
+import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.queue.Destination;
+import io.kiln.queue.EventPolicy;
+import io.kiln.queue.Failure;
+import io.kiln.queue.NewItem;
+import io.kiln.queue.QueueItem;
+import io.kiln.queue.QueueStore;
+import io.kiln.queue.RetryPolicy;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs this node's share of the queue: one thread claims due items while it has free slots
+ * (woken by enqueues, NOTIFY or its poll), hands each to the invoker (a call) or to the callback
+ * sender, and records the outcome on the store's threads. The outcome and everything it causes
+ * (a callback, a destination's call) commit in one transaction: an ended call's follow-ups are
+ * never lost, and never made twice.
+ */
+public final class QueueWorker {
+
+    private static final System.Logger LOG = System.getLogger(QueueWorker.class.getName());
+    /** Items claimed per round trip to the store. */
+    static final int CLAIM_BATCH = 32;
+    /** How long a call that found no capacity waits before it is offered again. */
+    static final Duration NOT_RUN_DELAY = Duration.ofSeconds(1);
+    /** Callbacks and URL destinations: 5 retries from 1 s to 5 min, for up to a day. */
+    static final RetryPolicy CALLBACK_POLICY = new RetryPolicy(5, Duration.ofSeconds(1), Duration.ofMinutes(5),
+            Duration.ofDays(1));
+
+    private final QueueStore store;
+    private final Invoker invoker;
+    private final Callbacks callbacks;
+    private final QueueConfig config;
+    private final QueueMetrics metrics;
+    private final String owner;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final List<EndListener> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Object signal = new Object();
+    private boolean woken;
+    private volatile boolean stopped;
+    private final Thread thread;
+
+    QueueWorker(QueueStore store, Invoker invoker, Callbacks callbacks, QueueConfig config, QueueMetrics metrics) {
+        this.store = store;
+        this.invoker = invoker;
+        this.callbacks = callbacks;
+        this.config = config;
+        this.metrics = metrics;
+        this.owner = config.node() + "/" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+        this.thread = new Thread(this::loop, "kiln-queue-worker");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Told of every call item that ended for good (succeeded, or dead), inside the transaction
+     * that records it: a batch job counts its records, a schedule notes its run ended. What a
+     * listener writes commits with the outcome, or not at all.
+     */
+    public interface EndListener {
+        void ended(Connection c, QueueItem item) throws SQLException;
+    }
+
+    void onEnded(EndListener l) {
+        endListeners.add(l);
+    }
+
+    /** This process's lease owner name: the node, and a random part new at every start. */
+    String owner() {
+        return owner;
+    }
+
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void wake() {
+        synchronized (signal) {
+            woken = true;
+            signal.notifyAll();
+        }
+    }
+
+    /** Stops claiming; what runs finishes through the invoker's own drain. */
+    void stop() {
+        stopped = true;
+        wake();
+    }
+
+    private void loop() {
+        while (!stopped) {
+            int free = config.concurrency() - inFlight.get();
+            int claimed = 0;
+            if (free > 0) {
+                try {
+                    List<QueueItem> items = store.claim(owner, Math.min(free, CLAIM_BATCH), config.lease());
+                    claimed = items.size();
+                    for (QueueItem i : items) {
+                        inFlight.incrementAndGet();
+                        run(i);
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "claiming queue work failed; retrying after the poll interval: "
+                            + e.getMessage());
+                }
+            }
+            if (claimed > 0 && claimed == Math.min(free, CLAIM_BATCH)) {
+                continue; // maybe more is due
+            }
+            synchronized (signal) {
+                if (!woken && !stopped) {
+                    try {
+                        signal.wait(config.poll().toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                woken = false;
+            }
+        }
+    }
+
+    private void run(QueueItem item) {
+        try {
+            switch (item.kind()) {
+                case CALL -> call(item);
+                case CALLBACK -> callback(item);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "queue item " + CallRequest.format(item.id()) + " failed to start", e);
+            finish(item, c -> store.fail(c, item.id(), owner, new Failure("internal_error",
+                    "the platform failed to start it: " + e, true)), "failed");
+        }
+    }
+
+    // ---- calls ---------------------------------------------------------------------------
+
+    private void call(QueueItem item) {
+        FunctionVersion fn = invoker.current(item.function()).orElse(null);
+        if (fn == null) {
+            fail(item, null, new Failure("not_found", "function " + item.function() + " no longer exists", false));
+            return;
+        }
+        ObjectNode head = null;
+        if (item.httpHead() != null) {
+            try {
+                head = (ObjectNode) Json.MAPPER.readTree(item.httpHead());
+            } catch (IOException | ClassCastException e) {
+                fail(item, fn, new Failure("internal_error", "the stored HTTP head is unreadable: " + e, false));
+                return;
+            }
+        }
+        CompletableFuture<CallResult> f = invoker.invoke(item.function(), new CallRequest(item.id(), item.input(),
+                head, null));
+        f.whenComplete((result, error) -> {
+            if (error == null) {
+                Reply reply;
+                try {
+                    reply = Reply.of(result);
+                } catch (ApiError e) {
+                    fail(item, fn, failure(e));
+                    return;
+                }
+                byte[] stored = CallView.result(reply);
+                finish(item, c -> {
+                    if (store.succeed(c, item.id(), owner, stored)) {
+                        followUps(c, item.id(), fn.config().events().onSuccess());
+                    }
+                    return null;
+                }, "succeeded");
+                return;
+            }
+            ApiError e = CallErrors.of(error);
+            if (CallOutcomes.notRun(e.code())) {
+                finish(item, c -> store.release(c, item.id(), owner, NOT_RUN_DELAY), "released");
+            } else {
+                fail(item, fn, failure(e));
+            }
+        });
+    }
+
+    /** The error as the queue keeps it: its code, message and (for function_error) the exception's type. */
+    private static Failure failure(ApiError e) {
+        JsonNode type = e.extra() == null ? null : e.extra().get("type");
+        return new Failure(e.code(), e.getMessage(), type == null ? null : type.asText(),
+                CallOutcomes.retryable(e.code()));
+    }
+
+    private void fail(QueueItem item, FunctionVersion fn, Failure failure) {
+        finish(item, c -> {
+            QueueStore.Failed f = store.fail(c, item.id(), owner, failure);
+            if (f.dead()) {
+                metrics.deadLettered();
+                followUps(c, item.id(), fn == null ? null : fn.config().events().onFailure());
+            }
+            return null;
+        }, "failed");
+    }
+
+    /** The ended call's record to its X-Kiln-Callback and to the function's destination, in the same transaction. */
+    private void followUps(Connection c, long id, Destination destination) throws SQLException {
+        QueueItem ended = store.get(c, id);
+        for (EndListener l : endListeners) {
+            l.ended(c, ended);
+        }
+        byte[] record = Json.MAPPER.valueToTree(CallView.of(ended, store.attempts(c, id), false)).toString()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String source = "destination:" + CallRequest.format(id);
+        if (ended.callbackUrl() != null) {
+            store.enqueue(c, new NewItem(CallRequest.newId(), QueueItem.Kind.CALLBACK, ended.function(), record, null,
+                    ended.callbackUrl(), null, "callback:" + CallRequest.format(id), CALLBACK_POLICY, null));
+        }
+        if (destination == null) {
+            return;
+        }
+        if (destination.kind() == Destination.Kind.URL) {
+            store.enqueue(c, new NewItem(CallRequest.newId(), QueueItem.Kind.CALLBACK, ended.function(), record, null,
+                    destination.target(), null, source, CALLBACK_POLICY, null));
+        } else {
+            RetryPolicy policy = invoker.current(destination.target()).map(v -> v.config().events().retry())
+                    .orElse(EventPolicy.DEFAULT.retry());
+            store.enqueue(c, NewItem.call(CallRequest.newId(), destination.target(), record, null, null, null, source,
+                    policy));
+        }
+    }
+
+    // ---- callbacks -----------------------------------------------------------------------
+
+    private void callback(QueueItem item) {
+        callbacks.send(item.callbackUrl(), CallRequest.format(item.id()), item.input()).onComplete(ar -> {
+            if (ar.succeeded()) {
+                finish(item, c -> store.succeed(c, item.id(), owner, new byte[0]), "succeeded");
+            } else {
+                finish(item, c -> {
+                    QueueStore.Failed f = store.fail(c, item.id(), owner, new Failure("callback_failed",
+                            "POST " + item.callbackUrl() + ": " + ar.cause().getMessage(), true));
+                    if (f.dead()) {
+                        metrics.deadLettered();
+                        LOG.log(System.Logger.Level.WARNING, "callback " + CallRequest.format(item.id()) + " to "
+                                + item.callbackUrl() + " is dead after its retries: " + ar.cause().getMessage());
+                    }
+                    return null;
+                }, "failed");
+            }
+        });
+    }
+
+    // ---- ending --------------------------------------------------------------------------
+
+    /** Records an attempt's outcome on the store's threads, then frees its slot. */
+    private void finish(QueueItem item, io.kiln.queue.db.Database.Tx<?> outcome, String metric) {
+        store.database().submit(outcome).whenComplete((v, e) -> {
+            if (e != null) {
+                // The lease runs out and the reaper returns the item: it is run again, not lost.
+                LOG.log(System.Logger.Level.WARNING, "recording the outcome of queue item "
+                        + CallRequest.format(item.id()) + " failed: " + e);
+            } else {
+                metrics.attempt(metric);
+            }
+            inFlight.decrementAndGet();
+            wake();
+        });
+    }
+}
