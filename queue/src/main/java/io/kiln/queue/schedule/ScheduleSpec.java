@@ -163,8 +163,11 @@ public sealed interface ScheduleSpec {
    *     the gap, the earlier occurrence)
    * @param zone an IANA zone id; required for cron, used by at only for a local date-time,
    *     ignored by rate
-   * @param now the current time: a rate's anchor is now truncated to the second, and an at in
-   *     the past (at or before now) is refused
+   * @param now the current time: a rate's anchor is now truncated to the second (so with the
+   *     creation time passed to {@link Misfires#due} as the last fire time handled, a rate
+   *     first fires one period after creation), and an at not after now is refused
+   * @throws IllegalArgumentException with a message for the user naming the field, the value
+   *     given and what is allowed
    */
   static ScheduleSpec parse(String kind, String value, String zone, Instant now) {
     String k = kind == null ? "" : kind.trim().toLowerCase(Locale.ROOT);
