@@ -4,11 +4,13 @@ import io.kiln.gateway.api.CallsApi;
 import io.kiln.gateway.api.FunctionsApi;
 import io.kiln.gateway.api.HealthApi;
 import io.kiln.gateway.api.LogsApi;
+import io.kiln.gateway.api.SchedulesApi;
 import io.kiln.gateway.api.Triggers;
 import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
 import io.kiln.gateway.calls.Callbacks;
 import io.kiln.gateway.events.EventQueue;
+import io.kiln.gateway.events.Scheduler;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
@@ -71,6 +73,8 @@ public final class Gateway implements AutoCloseable {
     private final EventQueue queue;
     private final Triggers triggers;
     private final CallsApi calls;
+    private final Scheduler scheduler;
+    private final SchedulesApi schedules;
     private final FunctionsApi functions;
     private final LogsApi logs;
     private final HealthApi health;
@@ -105,6 +109,8 @@ public final class Gateway implements AutoCloseable {
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
                 config.requestTimeoutGrace());
         this.calls = new CallsApi(vertx, queue);
+        this.scheduler = Scheduler.start(queue, invoker);
+        this.schedules = new SchedulesApi(vertx, scheduler, invoker);
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);
         this.health = new HealthApi(invoker, queue, registry, () -> draining);
@@ -210,6 +216,11 @@ public final class Gateway implements AutoCloseable {
                 .handler(calls::deadLetters);
         named(r.post("/v1/functions/:name/dead-letters/redrive"), "/v1/functions/{name}/dead-letters/redrive")
                 .handler(management).handler(calls::redrive);
+        named(r.put("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management).handler(schedules::put);
+        named(r.get("/v1/schedules"), "/v1/schedules").handler(management).handler(schedules::list);
+        named(r.get("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management).handler(schedules::get);
+        named(r.delete("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management)
+                .handler(schedules::delete);
 
         // Invoke routes check the token themselves: a public function needs none.
         named(r.route("/function/:name"), "/function/{name}").handler(triggers::sync);
@@ -339,6 +350,10 @@ public final class Gateway implements AutoCloseable {
         return queue;
     }
 
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
     public Router router() {
         return router;
     }
@@ -360,6 +375,7 @@ public final class Gateway implements AutoCloseable {
         draining = true;
         long start = System.nanoTime();
         // Queue work not yet started stays queued (durably) for the next start; what runs drains.
+        scheduler.close();
         queue.stopClaiming();
         invoker.shutdown(drain);
         queue.awaitIdle(Duration.ofSeconds(5));

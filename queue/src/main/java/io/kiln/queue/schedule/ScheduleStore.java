@@ -58,6 +58,10 @@ public final class ScheduleStore {
         return db;
     }
 
+    public java.time.Clock clock() {
+        return queue.clock();
+    }
+
     // ---- definitions -------------------------------------------------------------------------
 
     /** What {@link #put} did. */
@@ -74,7 +78,7 @@ public final class ScheduleStore {
      */
     public Put put(ScheduleDefinition d) throws SQLException {
         return db.transaction(c -> {
-            Instant now = queue.clock().instant();
+            Instant now = now();
             Schedule old = get(c, d.name(), db.dialect() == Dialect.POSTGRES ? " FOR UPDATE" : "");
             if (old != null && d.sameTimes(old.definition().kind(), old.definition().value(),
                     old.definition().zone())) {
@@ -204,7 +208,7 @@ public final class ScheduleStore {
      * them and enqueues nothing.
      */
     public List<Firing> fireDue() throws SQLException {
-        Instant now = queue.clock().instant();
+        Instant now = now();
         List<String> due = db.transaction(c -> {
             List<String> names = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT name FROM schedules WHERE enabled = 1"
@@ -369,6 +373,11 @@ public final class ScheduleStore {
             }
             return out;
         });
+    }
+
+    /** Now, to the millisecond the store keeps: what is returned is what is read back later. */
+    private Instant now() {
+        return queue.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 
     // ---- rows --------------------------------------------------------------------------------
