@@ -28,17 +28,22 @@ public final class Scheduler implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
     static final Duration MAX_SLEEP = Duration.ofSeconds(1);
+    static final Duration SWEEP_EVERY = Duration.ofMinutes(10);
 
     private final ScheduleStore store;
+    /** Firings are kept as long as the queue keeps ended calls, so each one's call can be looked up. */
+    private final Duration retention;
     private final ScheduledExecutorService timer;
+    private Instant lastSweep = Instant.EPOCH; // the timer thread's
     // Guarded by this: the waiting tick, whether one runs, and whether a wake came while it ran.
     private ScheduledFuture<?> pending;
     private boolean running;
     private boolean wakeAgain;
     private boolean closed;
 
-    private Scheduler(ScheduleStore store) {
+    private Scheduler(ScheduleStore store, Duration retention) {
         this.store = store;
+        this.retention = retention;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kiln-scheduler");
             t.setDaemon(true);
@@ -48,8 +53,9 @@ public final class Scheduler implements AutoCloseable {
 
     /** The schedules in the queue's store, their functions' retry policies from the invoker; started. */
     public static Scheduler start(EventQueue queue, Invoker invoker) {
-        Scheduler s = new Scheduler(new ScheduleStore(queue.store(),
-                fn -> invoker.current(fn).map(v -> v.config().events().retry()), CallRequest::newId));
+        ScheduleStore store = new ScheduleStore(queue.store(),
+                fn -> invoker.current(fn).map(v -> v.config().events().retry()), CallRequest::newId);
+        Scheduler s = new Scheduler(store, queue.config().retention());
         s.wake();
         return s;
     }
@@ -81,6 +87,7 @@ public final class Scheduler implements AutoCloseable {
             for (Firing f : store.fireDue()) {
                 log(f);
             }
+            sweep();
             Optional<Instant> next = store.nextFireAt();
             if (next.isPresent()) {
                 Duration until = Duration.between(store.clock().instant(), next.get());
@@ -97,6 +104,18 @@ public final class Scheduler implements AutoCloseable {
                         TimeUnit.MILLISECONDS);
             }
             wakeAgain = false;
+        }
+    }
+
+    private void sweep() throws SQLException {
+        Instant now = store.clock().instant();
+        if (Duration.between(lastSweep, now).compareTo(SWEEP_EVERY) < 0) {
+            return;
+        }
+        lastSweep = now;
+        int n = store.sweepFirings(now.minus(retention));
+        if (n > 0) {
+            LOG.log(System.Logger.Level.INFO, "schedules: swept " + n + " firing(s) past the queue's retention");
         }
     }
 

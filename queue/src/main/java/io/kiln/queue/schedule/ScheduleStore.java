@@ -380,6 +380,21 @@ public final class ScheduleStore {
         return queue.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 
+    /**
+     * Deletes the firings of fire times before {@code before} (retention: a 1 s rate adds 86 400 a
+     * day). Only fire times the schedule has moved past go, so no fire time that can still come
+     * due loses the row that makes it fire once. Returns how many.
+     */
+    public int sweepFirings(Instant before) throws SQLException {
+        return db.transaction(c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM schedule_firings WHERE fire_time < ? AND"
+                    + " fire_time <= (SELECT s.last_scheduled FROM schedules s WHERE s.name = schedule_name)")) {
+                p.setLong(1, before.toEpochMilli());
+                return p.executeUpdate();
+            }
+        });
+    }
+
     // ---- rows --------------------------------------------------------------------------------
 
     private static Schedule schedule(ResultSet r) throws SQLException {

@@ -427,6 +427,18 @@ abstract class ScheduleStoreContract {
     }
 
     @Test
+    void theSweeperDropsOldFiringsOnly() throws Exception {
+        store.put(rate("r", "1m", OverlapPolicy.ALLOW));
+        for (int i = 0; i < 3; i++) {
+            clock.advance(Duration.ofMinutes(1));
+            store.fireDue();
+        }
+        assertEquals(2, store.sweepFirings(T0.plusSeconds(180)));
+        assertEquals(List.of(T0.plusSeconds(180)), fireTimes(store.firings("r", 10)));
+        assertEquals(0, store.sweepFirings(T0.plusSeconds(180)));
+    }
+
+    @Test
     void aDisabledScheduleDoesNotFire() throws Exception {
         store.put(new ScheduleDefinition("off", "echo", "rate", "1m", null, OverlapPolicy.ALLOW,
                 MisfirePolicy.FIRE_ONCE, new byte[0], Shape.PLAIN, false));
