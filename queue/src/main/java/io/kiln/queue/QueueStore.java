@@ -154,6 +154,33 @@ public final class QueueStore {
      * {@code lease}. Items past their maximum age are dead-lettered here instead of returned.
      */
     public List<QueueItem> claim(String owner, int max, Duration lease) throws SQLException {
+        return claim(owner, null, max, lease);
+    }
+
+    /**
+     * The functions that have work due now, at most {@code limit}: a worker claims per function,
+     * as much as that function has room for, so that one function's backlog neither starves the
+     * others nor sits claimed (and leased) while it waits for an instance.
+     */
+    public List<String> dueFunctions(int limit) throws SQLException {
+        return db.transaction(c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT DISTINCT function_name FROM queue_items"
+                    + " WHERE state = 'available' AND run_at <= ? LIMIT ?")) {
+                s.setLong(1, clock.millis());
+                s.setInt(2, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(r.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** {@link #claim(String, int, Duration)}, only items of {@code function} when it is not null. */
+    public List<QueueItem> claim(String owner, String function, int max, Duration lease) throws SQLException {
         if (max <= 0) {
             return List.of();
         }
@@ -163,14 +190,18 @@ public final class QueueStore {
             try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'running',"
                     + " attempt = attempt + 1, attempts_total = attempts_total + 1, started_at = ?, lease_node = ?,"
                     + " lease_owner = ?, lease_until = ? WHERE id IN (SELECT id FROM queue_items"
-                    + " WHERE state = 'available' AND run_at <= ? ORDER BY run_at, id LIMIT ?"
-                    + db.dialect().claimLock() + ") RETURNING " + COLUMNS)) {
-                s.setLong(1, now);
-                s.setString(2, node);
-                s.setString(3, owner);
-                s.setLong(4, now + lease.toMillis());
-                s.setLong(5, now);
-                s.setInt(6, max);
+                    + " WHERE state = 'available' AND run_at <= ?" + (function == null ? "" : " AND function_name = ?")
+                    + " ORDER BY run_at, id LIMIT ?" + db.dialect().claimLock() + ") RETURNING " + COLUMNS)) {
+                int n = 1;
+                s.setLong(n++, now);
+                s.setString(n++, node);
+                s.setString(n++, owner);
+                s.setLong(n++, now + lease.toMillis());
+                s.setLong(n++, now);
+                if (function != null) {
+                    s.setString(n++, function);
+                }
+                s.setInt(n, max);
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
                         claimed.add(item(r));
