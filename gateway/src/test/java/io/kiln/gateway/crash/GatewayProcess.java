@@ -22,13 +22,15 @@ final class GatewayProcess {
     private final Path data;
     private final int port;
     private final String queueUrl;
+    private final String engine;
     private final Path log;
     private Process process;
 
-    GatewayProcess(Path data, int port, String queueUrl) {
+    GatewayProcess(Path data, int port, String queueUrl, String engine) {
         this.data = data;
         this.port = port;
         this.queueUrl = queueUrl;
+        this.engine = engine;
         this.log = data.resolve("gateway.log");
     }
 
@@ -47,7 +49,8 @@ final class GatewayProcess {
                 "-D" + InvokerConfig.AGENT_JAR_PROPERTY + "=" + System.getProperty(InvokerConfig.AGENT_JAR_PROPERTY),
                 "-cp", System.getProperty("java.class.path"), "io.kiln.gateway.Main",
                 "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", data.toString(),
-                "--engine", "process", "--queue-url", queueUrl));
+                "--engine", engine, "--queue-url", queueUrl, "--memory-budget-mib", "2048"));
+        // It inherits this JVM's environment: KILN_GUEST_DIR (the guest image) reaches it.
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

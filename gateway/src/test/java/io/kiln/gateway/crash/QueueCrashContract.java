@@ -28,16 +28,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The durable queue under {@code kill -9}: {@value #CALLS} async calls are submitted while the
- * gateway is killed {@value #KILLS} times at random moments and started again each time on the
- * same data directory and store. Afterwards every accepted call has run and succeeded with its
- * own result, and every duplicate attempt is one a kill interrupted. The process engine stands
- * in for VMs (the queue is what is under test); each store gets a subclass.
+ * The durable queue under {@code kill -9}: {@link #calls()} async calls (1,000) are submitted
+ * while the gateway is killed {@link #kills()} times (5) at random moments and started again each
+ * time on the same data directory and store. Afterwards every accepted call has run and
+ * succeeded with its own result, and every duplicate attempt is one a kill interrupted. The
+ * process engine stands in for VMs (the queue is what is under test); each store gets a
+ * subclass, and one smaller run uses the real engine.
  */
 abstract class QueueCrashContract {
 
-    static final int CALLS = 1000;
-    static final int KILLS = 5;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -46,6 +45,18 @@ abstract class QueueCrashContract {
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     abstract String queueUrl(Path data);
+
+    int calls() {
+        return 1000;
+    }
+
+    int kills() {
+        return 5;
+    }
+
+    String engine() {
+        return "process";
+    }
 
     @AfterEach
     void stop() throws InterruptedException {
@@ -63,7 +74,7 @@ abstract class QueueCrashContract {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        gateway = new GatewayProcess(data, port, queueUrl(data));
+        gateway = new GatewayProcess(data, port, queueUrl(data), engine());
         gateway.start();
         String token = gateway.token();
         // Retries generous enough that no run of kills exhausts them: this test is about loss, not the policy.
@@ -75,16 +86,17 @@ abstract class QueueCrashContract {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(201, deployed.statusCode(), deployed.body());
 
-        String[] callIds = new String[CALLS];
+        int calls = calls();
+        String[] callIds = new String[calls];
         AtomicInteger submitRetries = new AtomicInteger();
         CompletableFuture<Void> submitter = CompletableFuture.runAsync(() -> {
-            for (int i = 0; i < CALLS; i++) {
+            for (int i = 0; i < calls; i++) {
                 callIds[i] = submit(token, i, submitRetries);
             }
         });
 
         List<Instant> kills = new ArrayList<>();
-        for (int k = 0; k < KILLS; k++) {
+        for (int k = 0; k < kills(); k++) {
             Thread.sleep(300 + random.nextInt(1700));
             kills.add(Instant.now());
             gateway.kill9();
@@ -96,7 +108,7 @@ abstract class QueueCrashContract {
         // Every accepted call ends, and succeeds, with its own result.
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         int duplicates = 0;
-        for (int i = 0; i < CALLS; i++) {
+        for (int i = 0; i < calls; i++) {
             JsonNode call;
             while (true) {
                 call = get(token, "/v1/calls/" + callIds[i]);
@@ -126,7 +138,7 @@ abstract class QueueCrashContract {
             }
         }
         JsonNode health = get(token, "/healthz");
-        System.out.println("[crash] " + CALLS + " calls through " + KILLS + " kills: all succeeded; " + duplicates
+        System.out.println("[crash] " + calls() + " calls through " + kills() + " kills: all succeeded; " + duplicates
                 + " attempts were interrupted by a kill and run again; " + submitRetries.get()
                 + " submits were retried with their Idempotency-Key; queue now " + health.get("queue"));
     }
