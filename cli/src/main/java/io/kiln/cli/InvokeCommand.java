@@ -471,6 +471,27 @@ final class InvokeCommand implements Callable<Integer> {
     }
 
     /**
+     * {@code -v}'s line for a call's new state: {@code < call ID running}; for {@code retrying},
+     * also the failed attempt's error and when the next one starts.
+     */
+    static String stateLine(String id, JsonNode record) {
+        String state = record.path("state").asText();
+        StringBuilder sb = new StringBuilder("< call ").append(id).append(' ').append(state);
+        if (state.equals("retrying")) {
+            JsonNode error = record.path("error");
+            sb.append(": attempt ").append(record.path("attempts").asInt()).append(" failed");
+            if (error.isObject()) {
+                sb.append(" (").append(error.path("code").asText()).append(": ")
+                        .append(error.path("message").asText()).append(')');
+            }
+            if (record.hasNonNull("nextAttemptAt")) {
+                sb.append("; next attempt at ").append(record.get("nextAttemptAt").asText());
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
      * A queued call that ended without a result: {@code The call to f failed (code): message [call
      * ID]} and how many attempts it had, or that it was cancelled.
      */
@@ -508,7 +529,7 @@ final class InvokeCommand implements Callable<Integer> {
             }
             String state = record.path("state").asText();
             if (verbose && !state.equals(last)) {
-                kiln.env().err().println("< call " + id + " " + state);
+                kiln.env().err().println(stateLine(id, record));
                 last = state;
             }
             // queued, retrying (waiting out a backoff) and running go on; the others are final.

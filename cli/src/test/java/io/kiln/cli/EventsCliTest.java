@@ -167,6 +167,17 @@ class EventsCliTest {
                         {"callId":"0123456789abcdef","state":"cancelled","attempts":1}""")));
     }
 
+    @Test
+    void verboseWaitSaysWhyACallIsRetrying() {
+        assertEquals("< call 0123456789abcdef retrying: attempt 1 failed (function_error: boom); next attempt at "
+                        + "2026-11-30T05:00:01Z",
+                InvokeCommand.stateLine("0123456789abcdef", Json.parse("""
+                        {"state":"retrying","attempts":1,"nextAttemptAt":"2026-11-30T05:00:01Z",
+                         "error":{"code":"function_error","message":"boom"}}""")));
+        assertEquals("< call 0123456789abcdef running",
+                InvokeCommand.stateLine("0123456789abcdef", Json.parse("{\"state\":\"running\",\"attempts\":2}")));
+    }
+
     private static String b64(String s) {
         return b64bytes(s.getBytes(StandardCharsets.UTF_8));
     }

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and so becomes a dead letter, {@code kiln dead-letters ls|redrive}, and
  * {@code invoke --idempotency-key} replays.
  */
-class EventsCliEndToEndIT {
+class EventPolicyEndToEndIT {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     /** How long a queued call may take to end here: generous, and only a bound. */
