@@ -304,25 +304,23 @@ public final class QueueStore {
     }
 
     public boolean release(Connection c, long id, String owner, Duration delay) throws SQLException {
-        {
-            int seq = ownedSeq(c, id, owner);
-            if (seq < 0) {
-                return false;
-            }
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM queue_attempts WHERE item_id = ? AND seq = ?")) {
-                s.setLong(1, id);
-                s.setInt(2, seq);
-                s.executeUpdate();
-            }
-            try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'available',"
-                    + " attempt = attempt - 1, attempts_total = attempts_total - 1, run_at = ?, lease_owner = NULL,"
-                    + " lease_until = NULL WHERE id = ?")) {
-                s.setLong(1, clock.millis() + delay.toMillis());
-                s.setLong(2, id);
-                s.executeUpdate();
-            }
-            return true;
+        int seq = ownedSeq(c, id, owner);
+        if (seq < 0) {
+            return false;
         }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM queue_attempts WHERE item_id = ? AND seq = ?")) {
+            s.setLong(1, id);
+            s.setInt(2, seq);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'available',"
+                + " attempt = attempt - 1, attempts_total = attempts_total - 1, run_at = ?, lease_owner = NULL,"
+                + " lease_until = NULL WHERE id = ?")) {
+            s.setLong(1, clock.millis() + delay.toMillis());
+            s.setLong(2, id);
+            s.executeUpdate();
+        }
+        return true;
     }
 
     private Failed retryOrDead(Connection c, QueueItem i, long now, boolean retryable, String code, String message,
@@ -492,20 +490,18 @@ public final class QueueStore {
     }
 
     public List<Attempt> attempts(Connection c, long id) throws SQLException {
-        {
-            List<Attempt> out = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT seq, node, started_at, ended_at, outcome, error_code,"
-                    + " error_message, error_type FROM queue_attempts WHERE item_id = ? ORDER BY seq")) {
-                s.setLong(1, id);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(new Attempt(r.getInt(1), r.getString(2), instant(r, 3), instant(r, 4), r.getString(5),
-                                r.getString(6), r.getString(7), r.getString(8)));
-                    }
+        List<Attempt> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT seq, node, started_at, ended_at, outcome, error_code,"
+                + " error_message, error_type FROM queue_attempts WHERE item_id = ? ORDER BY seq")) {
+            s.setLong(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new Attempt(r.getInt(1), r.getString(2), instant(r, 3), instant(r, 4), r.getString(5),
+                            r.getString(6), r.getString(7), r.getString(8)));
                 }
             }
-            return out;
         }
+        return out;
     }
 
     /** A function's dead letters, oldest first, at most {@code limit}. */
@@ -567,25 +563,21 @@ public final class QueueStore {
 
     /** Deletes ended items (and their attempts) that ended before the given times; returns how many. */
     public int sweep(Instant succeededBefore, Instant deadBefore) throws SQLException {
-        return db.transaction(c -> {
-            int n = 0;
-            String attempts = "DELETE FROM queue_attempts WHERE item_id IN (SELECT id FROM queue_items WHERE"
-                    + " state IN (%s) AND finished_at < ?)";
-            String items = "DELETE FROM queue_items WHERE state IN (%s) AND finished_at < ?";
-            for (String[] rule : new String[][]{{"'succeeded', 'cancelled'", String.valueOf(succeededBefore.toEpochMilli())},
-                    {"'dead'", String.valueOf(deadBefore.toEpochMilli())}}) {
-                for (String sql : new String[]{attempts, items}) {
-                    try (PreparedStatement s = c.prepareStatement(String.format(sql, rule[0]))) {
-                        s.setLong(1, Long.parseLong(rule[1]));
-                        int k = s.executeUpdate();
-                        if (sql == items) {
-                            n += k;
-                        }
-                    }
-                }
-            }
-            return n;
-        });
+        return db.transaction(c -> sweep(c, "'succeeded', 'cancelled'", succeededBefore)
+                + sweep(c, "'dead'", deadBefore));
+    }
+
+    private static int sweep(Connection c, String states, Instant before) throws SQLException {
+        String ended = "state IN (" + states + ") AND finished_at < ?";
+        try (PreparedStatement s = c.prepareStatement(
+                "DELETE FROM queue_attempts WHERE item_id IN (SELECT id FROM queue_items WHERE " + ended + ")")) {
+            s.setLong(1, before.toEpochMilli());
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM queue_items WHERE " + ended)) {
+            s.setLong(1, before.toEpochMilli());
+            return s.executeUpdate();
+        }
     }
 
     /** The queue at a glance, for metrics and {@code /healthz}. */
