@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
             DescribeCommand.class,
             LogsCommand.class,
             RemoveCommand.class,
+            DeadLettersCommand.class,
             ScheduleCommand.class,
             InfoCommand.class,
             LoginCommand.class,
