@@ -39,7 +39,8 @@ class SqliteQueueStoreTest extends QueueStoreContract {
         db = Database.open(freshUrl(), 1);
         store = new QueueStore(db, clock, "node-a", fixedRandom());
         assertEquals("kept", new String(store.get(id).input()));
-        assertEquals(2, db.schemaVersion());
+        assertEquals(Database.knownSchemaVersion(), db.schemaVersion());
+        assertTrue(Database.knownSchemaVersion() >= 2, "the queue and the schedules at least");
         assertTrue(Files.exists(dir.resolve("queue.db")));
     }
 
@@ -53,7 +54,8 @@ class SqliteQueueStoreTest extends QueueStoreContract {
         });
         db.close();
         SQLException e = assertThrows(SQLException.class, () -> Database.open(freshUrl(), 1));
-        assertEquals("the queue's store has schema version 99 but this Kiln knows only 2: it was written by a newer"
+        assertEquals("the queue's store has schema version 99 but this Kiln knows only " + Database.knownSchemaVersion()
+                + ": it was written by a newer"
                 + " Kiln; upgrade, or point --queue-url elsewhere", e.getMessage());
         db = Database.open(Database.sqliteUrl(dir.resolve("other")), 1);
     }

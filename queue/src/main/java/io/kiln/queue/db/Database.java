@@ -128,6 +128,11 @@ public final class Database implements AutoCloseable {
         return dialect == Dialect.SQLITE ? "SQLite " + u.substring("jdbc:sqlite:".length()) : "PostgreSQL " + u;
     }
 
+    /** The schema version this build's migrations make: the number of migrations it has. */
+    public static int knownSchemaVersion() {
+        return Migrations.available().size();
+    }
+
     public int schemaVersion() throws SQLException {
         return transaction(Migrations::current);
     }
