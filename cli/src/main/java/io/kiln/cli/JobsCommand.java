@@ -222,6 +222,10 @@ final class JobsCommand implements Runnable {
                         + "records (default 0).")
         String tolerate;
 
+        @Option(names = "--max-retries", paramLabel = "N",
+                description = "Retries of a failed call, instead of the function's event policy (0: none).")
+        Integer maxRetries;
+
         @Option(names = "--watch", description = "Follow the job's progress until it ends.")
         boolean watch;
 
@@ -238,6 +242,9 @@ final class JobsCommand implements Runnable {
                 }
                 if (concurrency != null) {
                     body.put("maxConcurrency", concurrency);
+                }
+                if (maxRetries != null) {
+                    body.putObject("retry").put("maxRetries", maxRetries);
                 }
                 if (tolerate != null) {
                     String t = tolerate.strip();
@@ -272,6 +279,9 @@ final class JobsCommand implements Runnable {
                 }
                 if (tolerate != null) {
                     query.append("&tolerate=").append(q(tolerate));
+                }
+                if (maxRetries != null) {
+                    query.append("&maxRetries=").append(maxRetries);
                 }
                 try {
                     request = c.request(query.toString()).header("Content-Type", csv ? "text/csv"

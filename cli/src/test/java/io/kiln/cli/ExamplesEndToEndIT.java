@@ -64,7 +64,7 @@ class ExamplesEndToEndIT {
                 "HOME", work.resolve("home").toString());
         List<String> deploys = readmeDeploys();
         if (EXAMPLES.isEmpty()) {
-            assertEquals(9, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
+            assertEquals(10, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
         } else {
             assertFalse(deploys.isEmpty(), "no kiln deploy line in the READMEs of " + EXAMPLES);
         }
