@@ -109,7 +109,7 @@ public final class Gateway implements AutoCloseable {
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
                 config.requestTimeoutGrace());
         this.calls = new CallsApi(vertx, queue);
-        this.jobs = new Jobs(queue, config.jobsInputDir());
+        this.jobs = new Jobs(queue, config.jobsInputDir(), registry);
         this.jobsApi = new JobsApi(vertx, invoker, jobs, queue.store().database(), queue.store().clock());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);

@@ -469,6 +469,26 @@ public final class JobStore {
         });
     }
 
+    /** The running jobs at a glance, for metrics: how many, and their records by state. */
+    public record Stats(long running, long total, long done, long failed, long inFlight) {
+
+        public long pending() {
+            return total - done - failed - inFlight;
+        }
+    }
+
+    public Stats stats() throws SQLException {
+        return db.transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*), COALESCE(SUM(total_records), 0),"
+                    + " COALESCE(SUM(records_done), 0), COALESCE(SUM(records_failed), 0),"
+                    + " COALESCE(SUM(records_queued), 0) FROM jobs WHERE state = 'running'");
+                 ResultSet r = s.executeQuery()) {
+                r.next();
+                return new Stats(r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5));
+            }
+        });
+    }
+
     // ---- rows ----------------------------------------------------------------------------
 
     private static void add(Connection c, long jobId, String column, long n, String column2, long n2)

@@ -57,4 +57,6 @@ CREATE TABLE job_groups (
 );
 CREATE INDEX job_groups_state ON job_groups (job_id, state, idx);
 CREATE INDEX job_groups_item ON job_groups (item_id);
+-- The reconciler's look for queued groups across all jobs.
+CREATE INDEX job_groups_by_state ON job_groups (state);
 CREATE INDEX job_groups_ended ON job_groups (job_id, ended_at);

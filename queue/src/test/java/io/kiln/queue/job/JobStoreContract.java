@@ -421,4 +421,20 @@ abstract class JobStoreContract {
         assertEquals(10, j.queued());
         assertEquals(10, claimAll().size());
     }
+
+    @Test
+    void statsSumTheRunningJobsRecords() throws Exception {
+        assertEquals(new JobStore.Stats(0, 0, 0, 0, 0), jobs.stats());
+        Job a = jobs.create(job(5, 1, 2, Tolerance.failures(3)));
+        jobs.create(job(3, 1, 1, Tolerance.NONE));
+        Job ended = jobs.create(job(1, 1, 1, Tolerance.NONE));
+        assertTrue(jobs.cancel(ended.id()));
+        List<QueueItem> items = claimAll();
+        succeed(items.get(0), "x");
+        failForGood(items.get(1), "y");
+        JobStore.Stats s = jobs.stats();
+        assertEquals(new JobStore.Stats(2, 8, 1, 1, 3), s, "the cancelled job is not running");
+        assertEquals(3, s.pending());
+        assertEquals(Job.State.RUNNING, jobs.get(a.id()).state());
+    }
 }
