@@ -31,6 +31,7 @@ final class JobSubmission {
 
     static final Set<String> FIELDS = Set.of("function", "input", "recordsPerCall", "maxConcurrency", "tolerate",
             "retry");
+    static final Set<String> QUERY = Set.of("function", "format", "recordsPerCall", "maxConcurrency", "tolerate");
     static final Set<String> RETRY = Set.of("maxRetries", "retryBackoff", "maxRetryBackoff", "maxEventAge");
     static final int DEFAULT_CONCURRENCY = 10;
 
@@ -40,8 +41,10 @@ final class JobSubmission {
     /** The raw form: {@code ?function=F&format=jsonl|csv&recordsPerCall=&maxConcurrency=&tolerate=N|P%&maxRetries=...}. */
     static NewJob ofQuery(MultiMap q, byte[] data, Invoker invoker) {
         for (String name : q.names()) {
-            if (!name.equals("function") && !name.equals("format") && !FIELDS.contains(name) && !RETRY.contains(name)) {
-                throw ApiError.badRequest("unknown parameter " + name);
+            if (!QUERY.contains(name) && !RETRY.contains(name)) {
+                throw ApiError.badRequest("unknown parameter " + name + "; an upload takes function, format,"
+                        + " recordsPerCall, maxConcurrency, tolerate, maxRetries, retryBackoff, maxRetryBackoff and"
+                        + " maxEventAge");
             }
         }
         FunctionVersion fn = function(q.get("function"), invoker);
