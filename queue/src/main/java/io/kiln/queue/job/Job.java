@@ -9,7 +9,8 @@ import java.time.Instant;
  *
  * @param queued     records whose calls are queued or running
  * @param cancelled  records never run because the job stopped
- * @param duplicates records run more than once (their call was interrupted and run again)
+ * @param duplicates records that may have run more than once: their call was interrupted (its node
+ *                   died, its lease ran out) and run again; once per interrupted attempt
  */
 public record Job(long id, String function, State state, int recordsPerCall, int maxConcurrency,
                   Tolerance tolerance, RetryPolicy policy, long total, long groups, long done, long failed,

@@ -25,7 +25,8 @@ CREATE TABLE jobs (
   groups_queued BIGINT NOT NULL,
   records_queued BIGINT NOT NULL,
   records_cancelled BIGINT NOT NULL,
-  -- records run more than once: their call was interrupted (a node died) and run again
+  -- records that may have run more than once: their call was interrupted (its node died, its
+  -- lease ran out) and run again; once per interrupted attempt
   duplicates BIGINT NOT NULL,
   stop_reason TEXT,
   created_at BIGINT NOT NULL,
