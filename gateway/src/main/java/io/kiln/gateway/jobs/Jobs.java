@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * item the reaper dead-lettered after its node died, one too old to start) and for any that
  * ended before this started listening. Its meters, refreshed with each reconcile:
  * {@code kiln_jobs_running} and {@code kiln_jobs_records{state=done|failed|in_flight|pending}}
- * (the running jobs' records).
+ * (the running jobs' records). Every 10 min, jobs that ended longer ago than the queue's
+ * retention (7 days by default) are deleted with their results.
  */
 public final class Jobs implements AutoCloseable {
 
@@ -46,6 +47,19 @@ public final class Jobs implements AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(this::reconcile, 0, RECONCILE_SECONDS, TimeUnit.SECONDS);
+        // Ended jobs are kept as long as the queue keeps ended items: their results with them.
+        timer.scheduleWithFixedDelay(() -> sweep(queue), 1, 600, TimeUnit.SECONDS);
+    }
+
+    private void sweep(EventQueue queue) {
+        try {
+            int n = store.sweep(queue.store().clock().instant().minus(queue.config().retention()));
+            if (n > 0) {
+                LOG.log(System.Logger.Level.INFO, "jobs: swept " + n + " ended job(s) past their retention");
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "jobs: the sweeper failed: " + e.getMessage());
+        }
     }
 
     private static void gauge(MeterRegistry registry, String state, java.util.function.Supplier<Number> value) {

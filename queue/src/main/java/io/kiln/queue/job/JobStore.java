@@ -386,6 +386,24 @@ public final class JobStore {
         return n;
     }
 
+    /**
+     * Deletes the jobs that ended before {@code before}, with their records and results, unless
+     * something of them still runs. Returns how many jobs.
+     */
+    public int sweep(Instant before) throws SQLException {
+        return db.transaction(c -> {
+            String ended = "SELECT id FROM jobs WHERE state <> 'running' AND records_queued = 0 AND finished_at < ?";
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM job_groups WHERE job_id IN (" + ended + ")")) {
+                s.setLong(1, before.toEpochMilli());
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM jobs WHERE id IN (" + ended + ")")) {
+                s.setLong(1, before.toEpochMilli());
+                return s.executeUpdate();
+            }
+        });
+    }
+
     // ---- reading -------------------------------------------------------------------------
 
     public Job get(long jobId) throws SQLException {

@@ -423,6 +423,31 @@ abstract class JobStoreContract {
     }
 
     @Test
+    void endedJobsAreSweptAfterTheirRetentionAndRunningOnesNever() throws Exception {
+        Job running = jobs.create(job(2, 1, 1, Tolerance.NONE));
+        Job stopping = jobs.create(job(2, 1, 2, Tolerance.NONE));
+        Job done = jobs.create(job(1, 1, 1, Tolerance.NONE));
+        for (QueueItem i : claimAll()) {
+            if (i.source().equals(JobStore.source(done.id()))) {
+                succeed(i, "ok");
+            } else if (i.idempotencyKey().equals(JobStore.source(stopping.id()) + ":1")) {
+                // stays running: the job is cancelled around it
+            } else {
+                assertTrue(queue.release(i.id(), OWNER, Duration.ZERO));
+            }
+        }
+        assertTrue(jobs.cancel(stopping.id()));
+        assertEquals(Job.State.SUCCEEDED, jobs.get(done.id()).state());
+        assertEquals(0, jobs.sweep(T0), "nothing ended before the start");
+        clock.advance(Duration.ofDays(8));
+        assertEquals(1, jobs.sweep(T0.plus(Duration.ofDays(7))), "only the ended job with nothing running");
+        assertNull(jobs.get(done.id()));
+        assertEquals(List.of(), jobs.groups(done.id(), "succeeded", -1, 10));
+        assertEquals(Job.State.RUNNING, jobs.get(running.id()).state());
+        assertEquals(1, jobs.get(stopping.id()).queued(), "its last call still runs");
+    }
+
+    @Test
     void statsSumTheRunningJobsRecords() throws Exception {
         assertEquals(new JobStore.Stats(0, 0, 0, 0, 0), jobs.stats());
         Job a = jobs.create(job(5, 1, 2, Tolerance.failures(3)));
