@@ -36,6 +36,7 @@ import java.nio.charset.StandardCharsets;
             ListCommand.class,
             DescribeCommand.class,
             LogsCommand.class,
+            JobsCommand.class,
             RemoveCommand.class,
             DeadLettersCommand.class,
             ScheduleCommand.class,

@@ -3,6 +3,7 @@ package io.kiln.gateway;
 import io.kiln.gateway.api.CallsApi;
 import io.kiln.gateway.api.FunctionsApi;
 import io.kiln.gateway.api.HealthApi;
+import io.kiln.gateway.api.JobsApi;
 import io.kiln.gateway.api.LogsApi;
 import io.kiln.gateway.api.SchedulesApi;
 import io.kiln.gateway.api.Triggers;
@@ -11,6 +12,7 @@ import io.kiln.gateway.auth.TokenFile;
 import io.kiln.gateway.calls.Callbacks;
 import io.kiln.gateway.events.EventQueue;
 import io.kiln.gateway.events.Scheduler;
+import io.kiln.gateway.jobs.Jobs;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
@@ -75,6 +77,8 @@ public final class Gateway implements AutoCloseable {
     private final CallsApi calls;
     private final Scheduler scheduler;
     private final SchedulesApi schedules;
+    private final Jobs jobs;
+    private final JobsApi jobsApi;
     private final FunctionsApi functions;
     private final LogsApi logs;
     private final HealthApi health;
@@ -111,6 +115,8 @@ public final class Gateway implements AutoCloseable {
         this.calls = new CallsApi(vertx, queue);
         this.scheduler = Scheduler.start(queue, invoker);
         this.schedules = new SchedulesApi(vertx, scheduler, invoker);
+        this.jobs = new Jobs(queue, config.jobsInputDir(), registry);
+        this.jobsApi = new JobsApi(vertx, invoker, jobs, queue.store().database(), queue.store().clock());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);
         this.health = new HealthApi(invoker, queue, registry, () -> draining);
@@ -221,6 +227,14 @@ public final class Gateway implements AutoCloseable {
         named(r.get("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management).handler(schedules::get);
         named(r.delete("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management)
                 .handler(schedules::delete);
+        named(r.post("/v1/jobs"), "/v1/jobs").handler(management).handler(jobsApi::submit);
+        named(r.get("/v1/jobs"), "/v1/jobs").handler(management).handler(jobsApi::list);
+        named(r.get("/v1/jobs/:id"), "/v1/jobs/{id}").handler(management).handler(jobsApi::get);
+        named(r.get("/v1/jobs/:id/progress"), "/v1/jobs/{id}/progress").handler(management).handler(jobsApi::progress);
+        named(r.get("/v1/jobs/:id/results"), "/v1/jobs/{id}/results").handler(management).handler(jobsApi::results);
+        named(r.get("/v1/jobs/:id/failures"), "/v1/jobs/{id}/failures").handler(management).handler(jobsApi::failures);
+        named(r.post("/v1/jobs/:id/cancel"), "/v1/jobs/{id}/cancel").handler(management).handler(jobsApi::cancel);
+        named(r.post("/v1/jobs/:id/redrive"), "/v1/jobs/{id}/redrive").handler(management).handler(jobsApi::redrive);
 
         // Invoke routes check the token themselves: a public function needs none.
         named(r.route("/function/:name"), "/function/{name}").handler(triggers::sync);
@@ -392,6 +406,7 @@ public final class Gateway implements AutoCloseable {
             for (HttpServer server : servers) {
                 server.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             }
+            jobs.close();
             queue.close();
             callbacks.close();
             workers.close();

@@ -23,10 +23,12 @@ import java.time.Duration;
  *                            own timeout: time to wait in the queue and to start an instance
  * @param drain               how long a shutdown lets calls in flight finish
  * @param queue               the durable queue under async calls and events
+ * @param jobsInputDir        the directory batch jobs may read input files from (relative paths
+ *                            only, never out of it); null: jobs take uploads only
  */
 public record GatewayConfig(String host, int port, InvokerConfig invoker, long maxBodyBytes, long maxJarBytes,
                             int maxHeaderBytes, double rateLimit, int rateBurst, Duration requestTimeoutGrace,
-                            Duration drain, QueueConfig queue) {
+                            Duration drain, QueueConfig queue, Path jobsInputDir) {
 
     public static final long MIB = 1L << 20;
 
@@ -59,7 +61,7 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
      */
     public static GatewayConfig defaults(Path dataDir) {
         return new GatewayConfig("127.0.0.1", 8080, InvokerConfig.defaults(dataDir), 6 * MIB, 256 * MIB, 8192,
-                0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir));
+                0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir), null);
     }
 
     public Path dataDir() {
@@ -68,42 +70,47 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withListen(String h, int p) {
         return new GatewayConfig(h, p, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue);
+                requestTimeoutGrace, drain, queue, jobsInputDir);
     }
 
     public GatewayConfig withInvoker(InvokerConfig i) {
         return new GatewayConfig(host, port, i, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue);
+                requestTimeoutGrace, drain, queue, jobsInputDir);
     }
 
     public GatewayConfig withMaxBodyBytes(long n) {
         return new GatewayConfig(host, port, invoker, n, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue);
+                requestTimeoutGrace, drain, queue, jobsInputDir);
     }
 
     public GatewayConfig withMaxJarBytes(long n) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, n, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue);
+                requestTimeoutGrace, drain, queue, jobsInputDir);
     }
 
     /** {@code perSecond} calls per second per function (0: no limit), at most {@code burst} at once. */
     public GatewayConfig withRateLimit(double perSecond, int burst) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, perSecond, burst,
-                requestTimeoutGrace, drain, queue);
+                requestTimeoutGrace, drain, queue, jobsInputDir);
     }
 
     public GatewayConfig withRequestTimeoutGrace(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                d, drain, queue);
+                d, drain, queue, jobsInputDir);
     }
 
     public GatewayConfig withDrain(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, d, queue);
+                requestTimeoutGrace, d, queue, jobsInputDir);
     }
 
     public GatewayConfig withQueue(QueueConfig q) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, q);
+                requestTimeoutGrace, drain, q, jobsInputDir);
+    }
+
+    public GatewayConfig withJobsInputDir(Path dir) {
+        return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
+                requestTimeoutGrace, drain, queue, dir);
     }
 }

@@ -35,6 +35,7 @@ public final class Main {
         FLAGS.put("--queue-url", "KILN_QUEUE_URL");
         FLAGS.put("--node", "KILN_NODE");
         FLAGS.put("--queue-concurrency", "KILN_QUEUE_CONCURRENCY");
+        FLAGS.put("--jobs-input-dir", "KILN_JOBS_INPUT_DIR");
     }
 
     private Main() {
@@ -167,7 +168,11 @@ public final class Main {
         if (values.containsKey("--queue-concurrency")) {
             q = q.withConcurrency((int) number("--queue-concurrency", values.get("--queue-concurrency")));
         }
-        return c.withQueue(q);
+        c = c.withQueue(q);
+        if (values.containsKey("--jobs-input-dir")) {
+            c = c.withJobsInputDir(Path.of(values.get("--jobs-input-dir")).toAbsolutePath());
+        }
+        return c;
     }
 
     private static long number(String flag, String v) {
@@ -201,7 +206,9 @@ public final class Main {
                   --queue-url U          the durable queue's store: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB?user=..
                                          (KILN_QUEUE_URL, default jdbc:sqlite:<data-dir>/queue.db)
                   --node NAME            this node's name in the queue (KILN_NODE, default local)
-                  --queue-concurrency N  queue items (async calls, events, callbacks) run at once (KILN_QUEUE_CONCURRENCY, default 64)"""
+                  --queue-concurrency N  queue items (async calls, events, callbacks) run at once (KILN_QUEUE_CONCURRENCY, default 64)
+                  --jobs-input-dir D     batch jobs may read input files under D (KILN_JOBS_INPUT_DIR; default none:
+                                         jobs take uploads only)"""
                 .formatted(EngineSelector.CHOICES));
     }
 }

@@ -22,6 +22,15 @@ class MainTest {
         assertEquals(Duration.ofSeconds(10), c.invoker().restoreTimeout());
         assertEquals(6 * GatewayConfig.MIB, c.maxBodyBytes());
         assertEquals(0, c.rateLimit());
+        assertNull(c.jobsInputDir(), "batch jobs read no server file unless the operator allows a directory");
+    }
+
+    @Test
+    void theJobsInputDirectoryComesFromItsFlagOrEnvironment() {
+        assertEquals(Path.of("/srv/data"), Main.parse(new String[0], Map.of("KILN_JOBS_INPUT_DIR", "/srv/data"))
+                .jobsInputDir());
+        assertEquals(Path.of("/in"), Main.parse(new String[] {"--jobs-input-dir", "/in"},
+                Map.of("KILN_JOBS_INPUT_DIR", "/srv/data")).jobsInputDir());
     }
 
     @Test

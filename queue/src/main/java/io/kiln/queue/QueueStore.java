@@ -561,6 +561,20 @@ public final class QueueStore {
         return n;
     }
 
+    /**
+     * Cancels an item that is waiting to run (a stopped batch job's records): true if it was
+     * available and is now cancelled, false if it is running or has ended (then it goes on to
+     * its own end). Inside the caller's transaction.
+     */
+    public boolean cancelWaiting(Connection c, long id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'cancelled', finished_at = ?"
+                + " WHERE id = ? AND state = 'available'")) {
+            s.setLong(1, clock.millis());
+            s.setLong(2, id);
+            return s.executeUpdate() == 1;
+        }
+    }
+
     /** Deletes ended items (and their attempts) that ended before the given times; returns how many. */
     public int sweep(Instant succeededBefore, Instant deadBefore) throws SQLException {
         return db.transaction(c -> sweep(c, "'succeeded', 'cancelled'", succeededBefore)
