@@ -32,7 +32,7 @@ class SqliteQueueStoreTest extends QueueStoreContract {
         db = Database.open(freshUrl(), 1);
         store = new QueueStore(db, clock, "node-a", fixedRandom());
         assertEquals("kept", new String(store.get(id).input()));
-        assertEquals(1, db.schemaVersion());
+        assertEquals(2, db.schemaVersion());
         assertTrue(Files.exists(dir.resolve("queue.db")));
     }
 
@@ -46,7 +46,7 @@ class SqliteQueueStoreTest extends QueueStoreContract {
         });
         db.close();
         SQLException e = assertThrows(SQLException.class, () -> Database.open(freshUrl(), 1));
-        assertEquals("the queue's store has schema version 99 but this Kiln knows only 1: it was written by a newer"
+        assertEquals("the queue's store has schema version 99 but this Kiln knows only 2: it was written by a newer"
                 + " Kiln; upgrade, or point --queue-url elsewhere", e.getMessage());
         db = Database.open(Database.sqliteUrl(dir.resolve("other")), 1);
     }
