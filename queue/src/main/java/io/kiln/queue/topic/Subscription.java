@@ -1,5 +1,6 @@
 package io.kiln.queue.topic;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.regex.Pattern;
 
@@ -7,14 +8,18 @@ import java.util.regex.Pattern;
  * A function bound to a topic. Its deliveries are queue items whose source is
  * {@link #source()}; they run under the function's event policy.
  *
- * @param batchSize SQS shape: the most events one call gets (1 to 10, as SQS allows); 1 for plain
+ * @param batchSize   SQS shape: the most events one call gets (1 to 10, as SQS allows); 1 for plain
+ * @param batchWindow SQS shape: how long a batch waits for more events before it runs, like
+ *                    Lambda's MaximumBatchingWindowInSeconds (0 to 5 min); a full batch runs at
+ *                    once. Zero for plain
  */
 public record Subscription(long id, String topic, String name, String function, Filter filter, Shape shape,
-                           int batchSize, Instant createdAt, Instant updatedAt) {
+                           int batchSize, Duration batchWindow, Instant createdAt, Instant updatedAt) {
 
     /** Topic and subscription names: what fits in a URL path segment and a queue item's source unescaped. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     public static final int MAX_BATCH = 10;
+    public static final Duration MAX_WINDOW = Duration.ofMinutes(5);
     public static final String SOURCE_PREFIX = "topic:";
 
     public Subscription {
@@ -30,6 +35,13 @@ public record Subscription(long id, String topic, String name, String function, 
             throw new IllegalArgumentException(shape == Shape.PLAIN ? "batchSize is only for shape sqs"
                     : "batchSize must be between 1 and " + MAX_BATCH + ", got " + batchSize);
         }
+        if (batchWindow == null || batchWindow.isNegative() || batchWindow.compareTo(MAX_WINDOW) > 0
+                || (shape == Shape.PLAIN && !batchWindow.isZero())) {
+            throw new IllegalArgumentException(shape == Shape.PLAIN ? "batchWindow is only for shape sqs"
+                    : "batchWindow must be between 0 and 5m, got " + (batchWindow == null ? "nothing"
+                    : batchWindow.toMillis() + " ms"));
+        }
+        batchWindow = Duration.ofMillis(batchWindow.toMillis());
     }
 
     public static void checkName(String what, String name) {

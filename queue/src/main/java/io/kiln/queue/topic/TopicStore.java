@@ -2,6 +2,7 @@ package io.kiln.queue.topic;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.queue.NewItem;
+import io.kiln.queue.QueueItem;
 import io.kiln.queue.QueueStore;
 import io.kiln.queue.RetryPolicy;
 import io.kiln.queue.db.Database;
@@ -10,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +30,8 @@ import java.util.function.LongSupplier;
  */
 public final class TopicStore {
 
-    private static final String COLUMNS = "id, topic, name, function_name, filters, shape, batch_size, created_at,"
-            + " updated_at";
+    private static final String COLUMNS = "id, topic, name, function_name, filters, shape, batch_size,"
+            + " batch_window_ms, created_at, updated_at";
 
     private final QueueStore queue;
     private final Database db;
@@ -53,15 +55,16 @@ public final class TopicStore {
      * and shape (PUT semantics: the same call twice leaves one subscription). A replaced
      * subscription keeps its id, so its pending deliveries stay its own.
      */
-    public Put put(String topic, String name, String function, Filter filter, Shape shape, int batchSize)
-            throws SQLException {
+    public Put put(String topic, String name, String function, Filter filter, Shape shape, int batchSize,
+                   Duration batchWindow) throws SQLException {
         long now = queue.clock().millis();
         // Checks every argument before the store is touched.
-        new Subscription(1, topic, name, function, filter, shape, batchSize, Instant.EPOCH, Instant.EPOCH);
+        new Subscription(1, topic, name, function, filter, shape, batchSize, batchWindow, Instant.EPOCH,
+                Instant.EPOCH);
         return db.transaction(c -> {
             boolean created;
             try (PreparedStatement s = c.prepareStatement("INSERT INTO topic_subscriptions (" + COLUMNS + ")"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (topic, name) DO NOTHING")) {
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (topic, name) DO NOTHING")) {
                 s.setLong(1, ids.getAsLong());
                 s.setString(2, topic);
                 s.setString(3, name);
@@ -69,20 +72,23 @@ public final class TopicStore {
                 s.setString(5, filter.toJson().toString());
                 s.setString(6, shape.sql());
                 s.setInt(7, batchSize);
-                s.setLong(8, now);
+                s.setLong(8, batchWindow.toMillis());
                 s.setLong(9, now);
+                s.setLong(10, now);
                 created = s.executeUpdate() == 1;
             }
             if (!created) {
                 try (PreparedStatement s = c.prepareStatement("UPDATE topic_subscriptions SET function_name = ?,"
-                        + " filters = ?, shape = ?, batch_size = ?, updated_at = ? WHERE topic = ? AND name = ?")) {
+                        + " filters = ?, shape = ?, batch_size = ?, batch_window_ms = ?, updated_at = ?"
+                        + " WHERE topic = ? AND name = ?")) {
                     s.setString(1, function);
                     s.setString(2, filter.toJson().toString());
                     s.setString(3, shape.sql());
                     s.setInt(4, batchSize);
-                    s.setLong(5, now);
-                    s.setString(6, topic);
-                    s.setString(7, name);
+                    s.setLong(5, batchWindow.toMillis());
+                    s.setLong(6, now);
+                    s.setString(7, topic);
+                    s.setString(8, name);
                     s.executeUpdate();
                 }
             }
@@ -181,7 +187,7 @@ public final class TopicStore {
         ObjectNode record = Deliveries.sqsRecord(event, s, now);
         // The newest batch that no worker has taken yet; SKIP LOCKED on PostgreSQL: a batch a
         // claim holds right now is about to run, so the event starts the next one.
-        try (PreparedStatement q = c.prepareStatement("SELECT id, input FROM queue_items WHERE source = ?"
+        try (PreparedStatement q = c.prepareStatement("SELECT id, input, run_at FROM queue_items WHERE source = ?"
                 + " AND state = 'available' AND attempts_total = 0 ORDER BY created_at DESC, id DESC LIMIT 1"
                 + db.dialect().claimLock())) {
             q.setString(1, s.source());
@@ -189,11 +195,15 @@ public final class TopicStore {
                 if (r.next()) {
                     long id = r.getLong(1);
                     byte[] batch = r.getBytes(2);
-                    if (Deliveries.sqsSize(batch) < s.batchSize()) {
-                        try (PreparedStatement u = c.prepareStatement(
-                                "UPDATE queue_items SET input = ? WHERE id = ? AND state = 'available'")) {
+                    int size = Deliveries.sqsSize(batch);
+                    if (size < s.batchSize()) {
+                        // A batch this event fills runs now instead of at the end of its window.
+                        long runAt = size + 1 == s.batchSize() ? Math.min(now, r.getLong(3)) : r.getLong(3);
+                        try (PreparedStatement u = c.prepareStatement("UPDATE queue_items SET input = ?, run_at = ?"
+                                + " WHERE id = ? AND state = 'available'")) {
                             u.setBytes(1, Deliveries.sqsAppend(batch, record));
-                            u.setLong(2, id);
+                            u.setLong(2, runAt);
+                            u.setLong(3, id);
                             if (u.executeUpdate() == 1) {
                                 return new Delivery(s, id, true);
                             }
@@ -203,8 +213,9 @@ public final class TopicStore {
             }
         }
         long id = ids.getAsLong();
-        queue.enqueue(c, NewItem.call(id, s.function(), Deliveries.sqsBatch(record), null, null, null, s.source(),
-                policies.apply(s.function())));
+        Instant runAt = s.batchSize() == 1 ? null : Instant.ofEpochMilli(now).plus(s.batchWindow());
+        queue.enqueue(c, new NewItem(id, QueueItem.Kind.CALL, s.function(), Deliveries.sqsBatch(record), null, null,
+                null, s.source(), policies.apply(s.function()), runAt));
         return new Delivery(s, id, false);
     }
 
@@ -222,6 +233,7 @@ public final class TopicStore {
                     out.add(new Subscription(r.getLong("id"), r.getString("topic"), r.getString("name"),
                             r.getString("function_name"), Filter.parse(r.getString("filters")),
                             Shape.of(r.getString("shape")), r.getInt("batch_size"),
+                            Duration.ofMillis(r.getLong("batch_window_ms")),
                             Instant.ofEpochMilli(r.getLong("created_at")),
                             Instant.ofEpochMilli(r.getLong("updated_at"))));
                 }

@@ -11,6 +11,8 @@ CREATE TABLE topic_subscriptions (
   -- plain (one CloudEvent per call) | sqs (an SQSEvent of up to batch_size records per call)
   shape TEXT NOT NULL,
   batch_size INTEGER NOT NULL,
+  -- sqs: how long a batch waits for more events before it runs (0: at once); a full batch runs at once
+  batch_window_ms BIGINT NOT NULL,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
 );

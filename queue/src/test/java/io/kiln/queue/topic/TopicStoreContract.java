@@ -83,11 +83,11 @@ abstract class TopicStoreContract {
 
     @Test
     void anEventFansOutToEveryMatchingSubscriptionAsItsOwnItem() throws Exception {
-        Subscription all = topics.put("orders", "audit", "audit", Filter.ALL, Shape.PLAIN, 1).subscription();
+        Subscription all = topics.put("orders", "audit", "audit", Filter.ALL, Shape.PLAIN, 1, Duration.ZERO).subscription();
         Subscription cancels = topics.put("orders", "refunds", "refund", Filter.parse("{\"type\":\"order.cancelled\"}"),
-                Shape.PLAIN, 1).subscription();
-        topics.put("orders", "eu", "eu", Filter.parse("{\"subject\":{\"prefix\":\"eu/\"}}"), Shape.PLAIN, 1);
-        topics.put("payments", "audit", "audit", Filter.ALL, Shape.PLAIN, 1);
+                Shape.PLAIN, 1, Duration.ZERO).subscription();
+        topics.put("orders", "eu", "eu", Filter.parse("{\"subject\":{\"prefix\":\"eu/\"}}"), Shape.PLAIN, 1, Duration.ZERO);
+        topics.put("payments", "audit", "audit", Filter.ALL, Shape.PLAIN, 1, Duration.ZERO);
 
         List<TopicStore.Delivery> d = publish("orders", event("e1", "order.cancelled", "us/7", Map.of(),
                 "{\"order\": 7}"));
@@ -110,12 +110,12 @@ abstract class TopicStoreContract {
 
     @Test
     void filtersMatchExactValuesPrefixesAndExtensionsAndAllOfThem() throws Exception {
-        topics.put("t", "none", "f", Filter.ALL, Shape.PLAIN, 1);
-        topics.put("t", "exact", "f", Filter.parse("{\"type\":\"order.created\"}"), Shape.PLAIN, 1);
-        topics.put("t", "prefix", "f", Filter.parse("{\"subject\":{\"prefix\":\"eu/\"}}"), Shape.PLAIN, 1);
-        topics.put("t", "ext", "f", Filter.parse("{\"region\":\"eu\"}"), Shape.PLAIN, 1);
+        topics.put("t", "none", "f", Filter.ALL, Shape.PLAIN, 1, Duration.ZERO);
+        topics.put("t", "exact", "f", Filter.parse("{\"type\":\"order.created\"}"), Shape.PLAIN, 1, Duration.ZERO);
+        topics.put("t", "prefix", "f", Filter.parse("{\"subject\":{\"prefix\":\"eu/\"}}"), Shape.PLAIN, 1, Duration.ZERO);
+        topics.put("t", "ext", "f", Filter.parse("{\"region\":\"eu\"}"), Shape.PLAIN, 1, Duration.ZERO);
         topics.put("t", "both", "f", Filter.parse("{\"type\":\"order.created\",\"source\":{\"prefix\":\"/sh\"}}"),
-                Shape.PLAIN, 1);
+                Shape.PLAIN, 1, Duration.ZERO);
 
         assertEquals(List.of("both", "exact", "none"), names(publish("t", event("1", "order.created", null,
                 Map.of(), null))));
@@ -133,8 +133,8 @@ abstract class TopicStoreContract {
 
     @Test
     void aDeletedSubscriptionReceivesNothingMore() throws Exception {
-        topics.put("t", "keep", "f", Filter.ALL, Shape.PLAIN, 1);
-        Subscription gone = topics.put("t", "gone", "g", Filter.ALL, Shape.PLAIN, 1).subscription();
+        topics.put("t", "keep", "f", Filter.ALL, Shape.PLAIN, 1, Duration.ZERO);
+        Subscription gone = topics.put("t", "gone", "g", Filter.ALL, Shape.PLAIN, 1, Duration.ZERO).subscription();
         long pending = publish("t", event("1", "x", null, Map.of(), null)).stream()
                 .filter(d -> d.subscription().name().equals("gone")).findFirst().orElseThrow().itemId();
 
@@ -152,10 +152,10 @@ abstract class TopicStoreContract {
 
     @Test
     void aPutWithTheSameNameReplacesTheSubscriptionAndKeepsItsId() throws Exception {
-        TopicStore.Put first = topics.put("t", "s", "f", Filter.ALL, Shape.PLAIN, 1);
+        TopicStore.Put first = topics.put("t", "s", "f", Filter.ALL, Shape.PLAIN, 1, Duration.ZERO);
         assertTrue(first.created());
         clock.advance(Duration.ofSeconds(5));
-        TopicStore.Put again = topics.put("t", "s", "g", Filter.parse("{\"type\":\"a\"}"), Shape.SQS, 4);
+        TopicStore.Put again = topics.put("t", "s", "g", Filter.parse("{\"type\":\"a\"}"), Shape.SQS, 4, Duration.ofSeconds(3));
         assertFalse(again.created());
         Subscription s = again.subscription();
         assertEquals(first.subscription().id(), s.id());
@@ -163,6 +163,7 @@ abstract class TopicStoreContract {
         assertEquals("{\"type\":\"a\"}", s.filter().toJson().toString());
         assertEquals(Shape.SQS, s.shape());
         assertEquals(4, s.batchSize());
+        assertEquals(Duration.ofSeconds(3), s.batchWindow());
         assertEquals(T0, s.createdAt());
         assertEquals(T0.plusSeconds(5), s.updatedAt());
         assertEquals(1, topics.list().size());
@@ -170,7 +171,7 @@ abstract class TopicStoreContract {
 
     @Test
     void sqsEventsJoinTheNewestBatchNotYetStartedUpToItsSize() throws Exception {
-        Subscription s = topics.put("orders", "q", "f", Filter.ALL, Shape.SQS, 3).subscription();
+        Subscription s = topics.put("orders", "q", "f", Filter.ALL, Shape.SQS, 3, Duration.ZERO).subscription();
         long first = publish("orders", event("1", "x", null, Map.of(), "\"a\"")).get(0).itemId();
         assertEquals(first, publish("orders", event("2", "x", null, Map.of(), "\"b\"")).get(0).itemId());
         TopicStore.Delivery third = publish("orders", event("3", "x", null, Map.of(), "\"c\"")).get(0);
@@ -203,8 +204,26 @@ abstract class TopicStoreContract {
     }
 
     @Test
+    void aBatchWaitsOutItsWindowForMoreEventsUnlessItFills() throws Exception {
+        topics.put("orders", "q", "f", Filter.ALL, Shape.SQS, 2, Duration.ofSeconds(10));
+        long first = publish("orders", event("1", "x", null, Map.of(), "1")).get(0).itemId();
+        assertEquals(T0.plusSeconds(10), queue.get(first).runAt());
+        assertEquals(List.of(), queue.claim("w", 10, Duration.ofSeconds(30)), "not before its window ends");
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(first, publish("orders", event("2", "x", null, Map.of(), "2")).get(0).itemId());
+        assertEquals(T0.plusSeconds(1), queue.get(first).runAt(), "full: it runs now");
+        assertEquals(List.of(first), queue.claim("w", 10, Duration.ofSeconds(30)).stream().map(QueueItem::id).toList());
+
+        long lone = publish("orders", event("3", "x", null, Map.of(), "3")).get(0).itemId();
+        clock.advance(Duration.ofSeconds(10));
+        assertEquals(List.of(lone), queue.claim("w", 10, Duration.ofSeconds(30)).stream().map(QueueItem::id).toList(),
+                "a batch that never fills runs when its window ends");
+        assertEquals(1, Deliveries.sqsSize(queue.get(lone).input()));
+    }
+
+    @Test
     void aPartlyFailedBatchIsRetriedWithOnlyItsFailedRecords() throws Exception {
-        topics.put("orders", "q", "f", Filter.ALL, Shape.SQS, 10);
+        topics.put("orders", "q", "f", Filter.ALL, Shape.SQS, 10, Duration.ZERO);
         long id = 0;
         for (String body : List.of("\"ok\"", "\"bad\"", "\"ok\"")) {
             id = publish("orders", event(body, "x", null, Map.of(), body)).get(0).itemId();
