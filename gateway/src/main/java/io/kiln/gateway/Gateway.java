@@ -9,6 +9,8 @@ import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
 import io.kiln.gateway.calls.Callbacks;
 import io.kiln.gateway.events.EventQueue;
+import io.kiln.gateway.topics.SqsBatchResponses;
+import io.kiln.gateway.topics.TopicsApi;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
@@ -71,6 +73,7 @@ public final class Gateway implements AutoCloseable {
     private final EventQueue queue;
     private final Triggers triggers;
     private final CallsApi calls;
+    private final TopicsApi topics;
     private final FunctionsApi functions;
     private final LogsApi logs;
     private final HealthApi health;
@@ -105,6 +108,8 @@ public final class Gateway implements AutoCloseable {
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
                 config.requestTimeoutGrace());
         this.calls = new CallsApi(vertx, queue);
+        this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
+        queue.checkResults(new SqsBatchResponses());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);
         this.health = new HealthApi(invoker, queue, registry, () -> draining);
@@ -210,6 +215,12 @@ public final class Gateway implements AutoCloseable {
                 .handler(calls::deadLetters);
         named(r.post("/v1/functions/:name/dead-letters/redrive"), "/v1/functions/{name}/dead-letters/redrive")
                 .handler(management).handler(calls::redrive);
+        named(r.post("/v1/topics/:topic"), "/v1/topics/{topic}").handler(management).handler(topics::publish);
+        named(r.get("/v1/topics"), "/v1/topics").handler(management).handler(topics::list);
+        named(r.put("/v1/topics/:topic/subscriptions/:name"), "/v1/topics/{topic}/subscriptions/{name}")
+                .handler(management).handler(topics::subscribe);
+        named(r.delete("/v1/topics/:topic/subscriptions/:name"), "/v1/topics/{topic}/subscriptions/{name}")
+                .handler(management).handler(topics::unsubscribe);
 
         // Invoke routes check the token themselves: a public function needs none.
         named(r.route("/function/:name"), "/function/{name}").handler(triggers::sync);
