@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
             DescribeCommand.class,
             LogsCommand.class,
             RemoveCommand.class,
+            TopicCommand.class,
             InfoCommand.class,
             LoginCommand.class,
             CompletionCommand.class,
