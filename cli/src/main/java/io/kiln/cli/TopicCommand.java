@@ -153,7 +153,9 @@ final class TopicCommand implements Runnable {
                 if (bytes != null) {
                     e.put("datacontenttype", contentType);
                     if (json) {
-                        e.set("data", Json.parse(bytes));
+                        // As typed (checked above): parsing and writing it again could round 34.00 to 34.0.
+                        e.putRawValue("data", new com.fasterxml.jackson.databind.util.RawValue(
+                                new String(bytes, StandardCharsets.UTF_8).strip()));
                     } else if (data.text != null) {
                         e.put("data", data.text);
                     } else {

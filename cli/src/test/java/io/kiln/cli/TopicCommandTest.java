@@ -67,7 +67,7 @@ class TopicCommandTest {
         answer = "{\"topic\":\"orders\",\"eventId\":\"o-1\",\"deliveries\":2,\"callIds\":[\"00000000000000aa\","
                 + "\"00000000000000bb\"]}";
         TestCli.Result r = run("topic", "publish", "orders", "--type", "order.created", "--source", "/shop",
-                "--id", "o-1", "--subject", "eu/1", "--ext", "region=eu", "--data", "{\"id\": 7}");
+                "--id", "o-1", "--subject", "eu/1", "--ext", "region=eu", "--data", "{\"id\": 7, \"total\": 34.00}");
         assertEquals(0, r.exit(), r.toString());
         assertEquals("Published o-1 to orders: 2 deliveries (calls 00000000000000aa, 00000000000000bb)\n", r.out());
         Seen s = seen.get(0);
@@ -75,7 +75,7 @@ class TopicCommandTest {
         assertEquals("application/cloudevents+json", s.headers().get("content-type"));
         assertEquals("Bearer secret", s.headers().get("authorization"));
         assertEquals("{\"specversion\":\"1.0\",\"id\":\"o-1\",\"source\":\"/shop\",\"type\":\"order.created\","
-                + "\"subject\":\"eu/1\",\"region\":\"eu\",\"datacontenttype\":\"application/json\",\"data\":{\"id\":7}}",
+                + "\"subject\":\"eu/1\",\"region\":\"eu\",\"datacontenttype\":\"application/json\",\"data\":{\"id\": 7, \"total\": 34.00}}",
                 s.body());
     }
 

@@ -152,14 +152,17 @@ class GatewayTopicsTest {
         subscribe("modes", "echo", "{\"function\":\"orders-all\"}", 201);
         JsonNode s = publish(SERVER.given().contentType(STRUCTURED).body(structured("m-1", "order.created",
                 ",\"subject\":\"eu/1\",\"time\":\"2026-11-30T12:00:00Z\",\"region\":\"eu\",\"datacontenttype\":"
-                        + "\"application/json\",\"data\":{\"order\":1,\"items\":[\"a\"]}")), "modes");
+                        + "\"application/json\",\"data\":{\"order\":1,\"total\":34.00,\"big\":123456789012345678901.50,"
+                        + "\"items\":[\"a\"]}")), "modes");
         JsonNode b = publish(SERVER.given().header("ce-specversion", "1.0").header("ce-id", "m-1")
                 .header("ce-source", "/shop").header("CE-Type", "order.created").header("ce-subject", "eu%2F1")
                 .header("ce-time", "2026-11-30T12:00:00Z").header("ce-region", "eu")
-                .contentType("application/json").body("{ \"order\": 1, \"items\": [\"a\"] }"), "modes");
+                .contentType("application/json").body("{ \"order\": 1, \"total\": 34.00, \"big\":"
+                        + " 123456789012345678901.50, \"items\": [\"a\"] }"), "modes");
         String expected = "{\"specversion\":\"1.0\",\"id\":\"m-1\",\"source\":\"/shop\",\"type\":\"order.created\","
                 + "\"subject\":\"eu/1\",\"time\":\"2026-11-30T12:00:00Z\",\"datacontenttype\":\"application/json\","
-                + "\"region\":\"eu\",\"data\":{\"order\":1,\"items\":[\"a\"]}}";
+                + "\"region\":\"eu\",\"data\":{\"order\":1,\"total\":34.00,\"big\":123456789012345678901.50,"
+                + "\"items\":[\"a\"]}}";
         assertEquals(expected, echoed(call(callIds(s).get(0))));
         assertEquals(expected, echoed(call(callIds(b).get(0))));
 

@@ -2,8 +2,8 @@ package io.kiln.gateway.topics;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.gateway.http.ApiError;
-import io.kiln.gateway.http.Json;
 import io.kiln.queue.topic.CloudEvent;
+import io.kiln.queue.topic.Filter;
 import io.vertx.core.MultiMap;
 
 import java.io.ByteArrayOutputStream;
@@ -69,7 +69,7 @@ public final class CloudEventsHttp {
     static CloudEvent structured(byte[] body) {
         JsonNode tree;
         try {
-            tree = Json.MAPPER.readTree(body);
+            tree = Filter.MAPPER.readTree(body);
         } catch (IOException e) {
             throw bad("the body is not JSON; structured mode takes the event as a JSON object");
         }
@@ -114,7 +114,11 @@ public final class CloudEventsHttp {
             if (data.isTextual() && contentType != null && !CloudEvent.isJson(contentType)) {
                 bytes = data.asText().getBytes(StandardCharsets.UTF_8);
             } else {
-                bytes = data.toString().getBytes(StandardCharsets.UTF_8);
+                try {
+                    bytes = Filter.MAPPER.writeValueAsBytes(data);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
                 json = true;
             }
         } else if (data64 != null && !data64.isNull()) {
@@ -265,11 +269,11 @@ public final class CloudEventsHttp {
 
     private static byte[] compactJson(byte[] data, String what) {
         try {
-            JsonNode t = Json.MAPPER.readTree(data);
+            JsonNode t = Filter.MAPPER.readTree(data);
             if (t == null) {
                 throw bad(what + " is empty, which is not JSON");
             }
-            return Json.MAPPER.writeValueAsBytes(t);
+            return Filter.MAPPER.writeValueAsBytes(t);
         } catch (IOException e) {
             throw bad(what + " is not valid JSON");
         }

@@ -45,7 +45,8 @@ public final class Deliveries {
         if (e.data() != null) {
             String text = utf8(e.data());
             if (e.jsonData()) {
-                o.set("data", tree(e.data()));
+                // As stored (compact, checked JSON): not parsed again, so not a digit changes.
+                o.putRawValue("data", new com.fasterxml.jackson.databind.util.RawValue(text));
             } else if (text != null && textual(e.dataContentType())) {
                 o.put("data", text);
             } else {

@@ -21,7 +21,13 @@ import java.util.Map;
 public record Filter(List<Condition> conditions) {
 
     public static final Filter ALL = new Filter(List.of());
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Reads numbers exactly ({@code 34.00} stays {@code 34.00}, not the double {@code 34.0}): an
+     * event's data passes through it and must arrive as it was sent.
+     */
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
     /** Enough for any real filter; keeps a subscription row small. */
     public static final int MAX_CONDITIONS = 20;
 
