@@ -94,6 +94,23 @@ PY
     echo "[run] deployed $name in $((SECONDS - start)) s" >&2
 done <<< "$deploys"
 
+# Every `kiln schedule add ...` and `kiln topic subscribe ...` in the examples' READMEs, through
+# the CLI: both create or replace by name, so a second run changes nothing.
+setups=$(for readme in examples/*/README.md; do
+    sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$readme" | grep -E '^\s*kiln (schedule add|topic subscribe) ' || true
+done)
+export KILN_URL="$url" KILN_DATA="$data"
+while read -r line; do
+    [[ -n "$line" ]] || continue
+    line=$(echo "$line" | sed -E 's/^\s*//')
+    echo "[run] $line" >&2
+    # eval: the README's quoting (a cron expression in quotes) is the shell's to read.
+    if ! out=$(eval "bin/$line" 2>&1); then
+        echo "[run] failed: $out" >&2
+        exit 1
+    fi
+done <<< "$setups"
+
 cat <<EOF_MSG
 
 Kiln is running on $url with the examples deployed. Call one:

@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
             "      --handler com.example.hello.Hello --public",
             "  kiln deploy resize --jar thumb.jar --handler com.example.Thumbnail \\",
             "      --memory 512 --timeout 30s --env QUALITY=80 --min 1 --max 4",
+            "  kiln deploy billing --jar billing.jar --handler com.example.Charge \\",
+            "      --max-retries 0 --on-failure function:billing-alerts",
         })
 final class DeployCommand implements Callable<Integer> {
 
@@ -100,6 +102,30 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = "--public", description = "Anyone may call it, without the token (managing it still needs one).")
     boolean isPublic;
 
+    @Option(names = "--max-retries", paramLabel = "N",
+            description = "Event-driven calls (async, schedules, topics, jobs): retries after a failed attempt "
+                    + "(0: none; a failure is dead-lettered at once).")
+    Integer maxRetries;
+
+    @Option(names = "--retry-backoff", paramLabel = "DURATION",
+            description = "The first retry's delay; each next one doubles, with jitter.")
+    String retryBackoff;
+
+    @Option(names = "--max-retry-backoff", paramLabel = "DURATION", description = "The longest delay between retries.")
+    String maxRetryBackoff;
+
+    @Option(names = "--max-event-age", paramLabel = "DURATION",
+            description = "An event older than this is dead-lettered rather than started or retried (0: no limit).")
+    String maxEventAge;
+
+    @Option(names = "--on-success", paramLabel = "DEST",
+            description = "Where the record of a succeeded event-driven call goes: function:NAME or an http(s) URL.")
+    String onSuccess;
+
+    @Option(names = "--on-failure", paramLabel = "DEST",
+            description = "Where the record of a dead-lettered call goes: function:NAME or an http(s) URL.")
+    String onFailure;
+
     @Override
     public Integer call() {
         String query = query();
@@ -153,6 +179,27 @@ final class DeployCommand implements Callable<Integer> {
         if (isPublic) {
             q.add(param("public", "true"));
         }
+        if (maxRetries != null) {
+            if (maxRetries < 0) {
+                throw Kiln.usage(spec, "--max-retries must be 0 or more, got " + maxRetries);
+            }
+            q.add(param("maxRetries", maxRetries.toString()));
+        }
+        if (retryBackoff != null) {
+            q.add(param("retryBackoff", duration("--retry-backoff", retryBackoff)));
+        }
+        if (maxRetryBackoff != null) {
+            q.add(param("maxRetryBackoff", duration("--max-retry-backoff", maxRetryBackoff)));
+        }
+        if (maxEventAge != null) {
+            q.add(param("maxEventAge", duration("--max-event-age", maxEventAge)));
+        }
+        if (onSuccess != null) {
+            q.add(param("onSuccess", destination("--on-success", onSuccess)));
+        }
+        if (onFailure != null) {
+            q.add(param("onFailure", destination("--on-failure", onFailure)));
+        }
         return String.join("&", q);
     }
 
@@ -167,6 +214,16 @@ final class DeployCommand implements Callable<Integer> {
             throw Kiln.usage(spec, option + " takes milliseconds or a duration like 500ms, 30s, 5m, 1h; got '" + v + "'");
         }
         return v.strip();
+    }
+
+    /** The form the server takes; whether the URL or function name is good is the server's to say. */
+    private String destination(String option, String v) {
+        String d = v.strip();
+        if (!(d.startsWith("function:") && d.length() > "function:".length())
+                && !d.startsWith("http://") && !d.startsWith("https://")) {
+            throw Kiln.usage(spec, option + " takes function:NAME or an http(s) URL, got '" + v + "'");
+        }
+        return d;
     }
 
     private static String param(String k, String v) {

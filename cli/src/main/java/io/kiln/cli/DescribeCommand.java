@@ -62,6 +62,10 @@ final class DescribeCommand implements Callable<Integer> {
             env.add(v.getKey() + "=" + v.getValue().asText());
         }
         rows.add(new String[]{"env", env.isEmpty() ? "(none)" : String.join(" ", env)});
+        JsonNode ev = c.path("events");
+        if (ev.isObject()) {
+            rows.addAll(events(ev));
+        }
         rows.add(new String[]{"now", s.path("live").asText("0") + " live, " + s.path("idle").asText("0") + " idle, "
                 + s.path("inFlight").asText("0") + " in flight, " + s.path("queued").asText("0") + " queued"});
         List<String> versions = new ArrayList<>();
@@ -76,5 +80,22 @@ final class DescribeCommand implements Callable<Integer> {
             sb.append(String.format("  %-12s %s%n", r[0], r[1]));
         }
         return sb.toString();
+    }
+
+    /**
+     * The event policy ({@code config.events}): what happens to a queued call (async, schedule,
+     * topic, job) that fails. A server from before the policy has no {@code events}: no rows.
+     */
+    static List<String[]> events(JsonNode ev) {
+        List<String[]> rows = new ArrayList<>();
+        int retries = ev.path("maxRetries").asInt();
+        rows.add(new String[]{"retries", retries == 0 ? "0 (a failed event-driven call is dead-lettered at once)"
+                : retries + ", backoff " + Format.millis(ev.path("retryBackoffMs").asLong()) + " doubling up to "
+                + Format.millis(ev.path("maxRetryBackoffMs").asLong()) + " (with jitter)"});
+        long age = ev.path("maxEventAgeMs").asLong();
+        rows.add(new String[]{"event age", age == 0 ? "no limit" : "at most " + Format.millis(age)});
+        rows.add(new String[]{"on-success", ev.path("onSuccess").asText("-")});
+        rows.add(new String[]{"on-failure", ev.path("onFailure").asText("-")});
+        return rows;
     }
 }

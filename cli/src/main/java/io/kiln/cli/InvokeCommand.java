@@ -24,7 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code kiln invoke NAME [--data S | --file F | stdin] [--async [--wait]] [-v]}. */
+/** {@code kiln invoke NAME [--data S | --file F | stdin] [--async [--wait] [--idempotency-key K]] [-v]}. */
 @Command(name = "invoke", sortOptions = false, usageHelpAutoWidth = true,
         header = "Call a function and print its answer.",
         description = {
@@ -34,7 +34,9 @@ import java.util.concurrent.Callable;
             "An answer with HTTP status 400 or more exits with 1; a Kiln error (the call could not run) is "
                     + "explained on stderr.",
             "--async queues the call and prints its id and status URL; --wait (implies --async) then polls "
-                    + "until it is done and prints the result like a sync call.",
+                    + "until it is done, through the function's retries, and prints the result like a sync call, "
+                    + "or the error and the number of attempts. --idempotency-key makes a repeated submit name the "
+                    + "first call instead of queuing another.",
             "--output json prints {\"status\",\"headers\",\"callId\",\"body\" (text) or \"bodyBase64\"}.",
         },
         footerHeading = "%nExamples:%n",
@@ -46,6 +48,7 @@ import java.util.concurrent.Callable;
             "  kiln invoke api --method GET --path '/items/42?full=true' \\",
             "      -H 'Accept: application/json' -v",
             "  kiln invoke report --data '{}' --async --wait",
+            "  kiln invoke charge --data '{\"order\":42}' --async --idempotency-key order-42",
         })
 final class InvokeCommand implements Callable<Integer> {
 
@@ -94,6 +97,11 @@ final class InvokeCommand implements Callable<Integer> {
 
     @Option(names = "--wait", description = "With --async (implied): wait for the result and print it.")
     boolean await;
+
+    @Option(names = "--idempotency-key", paramLabel = "KEY",
+            description = "With --async: the server queues one call per KEY (1 to 255 visible ASCII characters); "
+                    + "a repeat answers with the first call and says it was a replay.")
+    String idempotencyKey;
 
     @Option(names = {"-v", "--verbose"}, description = "Print the status and headers (call id, cold or warm start, "
             + "timings) to stderr.")
@@ -149,6 +157,14 @@ final class InvokeCommand implements Callable<Integer> {
         if (queue && path != null) {
             throw Kiln.usage(spec, "--path works only for sync calls");
         }
+        if (idempotencyKey != null && !queue) {
+            throw Kiln.usage(spec, "--idempotency-key works only with --async (or --wait)");
+        }
+        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255
+                || !idempotencyKey.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f))) {
+            throw Kiln.usage(spec, "--idempotency-key takes 1 to 255 visible ASCII characters (no spaces), got '"
+                    + idempotencyKey + "'");
+        }
         if (method != null && !method.matches("[A-Za-z]+")) {
             throw Kiln.usage(spec, "--method takes an HTTP method like GET or POST, got '" + method + "'");
         }
@@ -165,6 +181,9 @@ final class InvokeCommand implements Callable<Integer> {
                 throw Kiln.usage(spec, "-H '" + h.getKey() + ": " + h.getValue() + "': " + e.getMessage());
             }
         }
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
         String m = method == null ? "POST" : method.toUpperCase(Locale.ROOT);
         HttpRequest request = b.method(m, body.publisher()).build();
         if (verbose) {
@@ -174,7 +193,9 @@ final class InvokeCommand implements Callable<Integer> {
         CallReply reply = CallReply.of(r.statusCode(), r.headers(), r.body());
         refused(reply);
         if (queue && r.statusCode() == 202) {
-            return queued(kiln.client().json(r, name));
+            boolean replayed = r.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase)
+                    .orElse(false);
+            return queued(kiln.client().json(r, name), replayed);
         }
         if (verbose) {
             printHead(reply);
@@ -403,20 +424,31 @@ final class InvokeCommand implements Callable<Integer> {
 
     // ---- async ---------------------------------------------------------------------------
 
-    private int queued(JsonNode accepted) {
+    /**
+     * The 202 of {@code POST /async-function/NAME}; {@code replayed} when the server answered with
+     * the call an earlier submit with the same idempotency key made (header {@code Idempotent-Replayed}).
+     */
+    private int queued(JsonNode accepted, boolean replayed) {
         CliEnv e = kiln.env();
         String id = accepted.path("callId").asText();
         String statusUrl = kiln.settings().url() + accepted.path("statusUrl").asText("/v1/calls/" + id);
+        String replay = "Not queued again: idempotency key '" + idempotencyKey + "' already named call " + id
+                + " (" + accepted.path("status").asText() + ")";
         if (!await) {
             if (kiln.json()) {
                 ObjectNode o = accepted.deepCopy();
                 o.put("statusUrl", statusUrl);
+                o.put("replayed", replayed);
                 e.out().println(Json.pretty(o));
             } else {
-                e.out().println("Queued call " + id + " to " + name);
+                e.out().println(replayed ? replay : "Queued call " + id + " to " + name);
                 e.out().println("Status: " + statusUrl);
             }
             return Exit.OK;
+        }
+        if (replayed) {
+            // stdout is the result's; that it is an earlier call's is said on stderr.
+            e.err().println(replay + "; waiting for its result");
         }
         if (verbose) {
             e.err().println("< 202  call " + id + " queued; waiting for its result");
@@ -433,13 +465,54 @@ final class InvokeCommand implements Callable<Integer> {
         if (kiln.json()) {
             e.out().println(Json.pretty(record));
         } else {
-            JsonNode error = record.path("error");
-            e.err().println(callFailure(name, 0, error, null).replace(", HTTP 0", ""));
+            e.err().println(asyncFailure(name, record));
         }
         return Exit.FAILED;
     }
 
-    /** Polls {@code GET /v1/calls/{id}} (every 50 ms, backing off to 1 s) until the call is done. */
+    /**
+     * {@code -v}'s line for a call's new state: {@code < call ID running}; for {@code retrying},
+     * also the failed attempt's error and when the next one starts.
+     */
+    static String stateLine(String id, JsonNode record) {
+        String state = record.path("state").asText();
+        StringBuilder sb = new StringBuilder("< call ").append(id).append(' ').append(state);
+        if (state.equals("retrying")) {
+            JsonNode error = record.path("error");
+            sb.append(": attempt ").append(record.path("attempts").asInt()).append(" failed");
+            if (error.isObject()) {
+                sb.append(" (").append(error.path("code").asText()).append(": ")
+                        .append(error.path("message").asText()).append(')');
+            }
+            if (record.hasNonNull("nextAttemptAt")) {
+                sb.append("; next attempt at ").append(record.get("nextAttemptAt").asText());
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A queued call that ended without a result: {@code The call to f failed (code): message [call
+     * ID]} and how many attempts it had, or that it was cancelled.
+     */
+    static String asyncFailure(String name, JsonNode record) {
+        String id = record.path("callId").asText();
+        int attempts = record.path("attempts").asInt();
+        if (record.path("state").asText().equals("cancelled")) {
+            return "The call " + id + " to " + name + " was cancelled after " + Format.plural(attempts, "attempt",
+                    "attempts") + ".";
+        }
+        JsonNode error = record.path("error");
+        String failure = error.isObject() ? callFailure(name, 0, error, null).replace(", HTTP 0", "")
+                : "The call to " + name + " failed [call " + id + "]";
+        return failure + "\nIt failed after " + Format.plural(attempts, "attempt", "attempts")
+                + " and is a dead letter now: kiln dead-letters ls " + name;
+    }
+
+    /**
+     * Polls {@code GET /v1/calls/{id}} (every 50 ms, backing off to 1 s) until the call is done:
+     * succeeded, failed (dead-lettered after its last attempt) or cancelled.
+     */
     private JsonNode poll(String id) {
         long sleep = 50;
         String last = "queued";
@@ -456,10 +529,11 @@ final class InvokeCommand implements Callable<Integer> {
             }
             String state = record.path("state").asText();
             if (verbose && !state.equals(last)) {
-                kiln.env().err().println("< call " + id + " " + state);
+                kiln.env().err().println(stateLine(id, record));
                 last = state;
             }
-            if (state.equals("succeeded") || state.equals("failed")) {
+            // queued, retrying (waiting out a backoff) and running go on; the others are final.
+            if (state.equals("succeeded") || state.equals("failed") || state.equals("cancelled")) {
                 return record;
             }
             try {

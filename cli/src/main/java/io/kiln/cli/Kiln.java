@@ -37,6 +37,8 @@ import java.nio.charset.StandardCharsets;
             DescribeCommand.class,
             LogsCommand.class,
             RemoveCommand.class,
+            DeadLettersCommand.class,
+            ScheduleCommand.class,
             TopicCommand.class,
             InfoCommand.class,
             LoginCommand.class,

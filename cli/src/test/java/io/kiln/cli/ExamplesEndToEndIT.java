@@ -64,7 +64,7 @@ class ExamplesEndToEndIT {
                 "HOME", work.resolve("home").toString());
         List<String> deploys = readmeDeploys();
         if (EXAMPLES.isEmpty()) {
-            assertEquals(11, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
+            assertEquals(12, deploys.size(), "kiln deploy lines in the examples' READMEs: " + deploys);
         } else {
             assertFalse(deploys.isEmpty(), "no kiln deploy line in the READMEs of " + EXAMPLES);
         }
@@ -230,6 +230,31 @@ class ExamplesEndToEndIT {
         JsonNode again = JSON.readTree(ok(kiln(null, "invoke", "restore-hooks", "--data", "ada")));
         assertEquals(first.get("instance"), again.get("instance"), "the warm instance again");
         assertNotEquals(first.get("token"), again.get("token"));
+    }
+
+    @Test
+    void scheduled() throws Exception {
+        deployed("scheduled");
+        // The README's schedule line, twice: a create, then a replace that changes nothing.
+        String[] add = {"schedule", "add", "heartbeat", "--function", "heartbeat", "--cron", "*/5 * * * *", "--zone",
+                "Europe/Berlin", "--shape", "eventbridge"};
+        String created = ok(kiln(null, add));
+        assertTrue(created.startsWith("Created schedule heartbeat: cron \"*/5 * * * *\" in Europe/Berlin → heartbeat;"
+                + " next fire time "), created);
+        String next = created.substring(created.lastIndexOf(' ') + 1).strip();
+        assertEquals("Replaced schedule heartbeat: cron \"*/5 * * * *\" in Europe/Berlin → heartbeat; next fire time "
+                + next + "\n", ok(kiln(null, add)));
+        assertTrue(ok(kiln(null, "schedule", "ls")).lines().anyMatch(l -> l.startsWith("heartbeat ")));
+        // The handler, fed the event such a schedule sends for a fire time (no waiting for one).
+        JsonNode report = JSON.readTree(ok(kiln(null, "invoke", "heartbeat", "--data", "{\"version\":\"0\","
+                + "\"id\":\"6a7e8feb-b491-4cf7-a9f1-bf3703467718\",\"detail-type\":\"Scheduled Event\","
+                + "\"source\":\"aws.events\",\"account\":\"000000000000\",\"time\":\"2026-12-01T09:05:00Z\","
+                + "\"region\":\"kiln\",\"resources\":[\"kiln:schedule/heartbeat\"],\"detail\":{}}")));
+        assertEquals("kiln:schedule/heartbeat", report.get("schedule").asText());
+        assertEquals("2026-12-01T09:05:00Z", report.get("fireTime").asText());
+        assertEquals("2026-12-01T09:05Z", report.get("localFireTime").asText());
+        assertEquals("6a7e8feb-b491-4cf7-a9f1-bf3703467718", report.get("eventId").asText());
+        assertEquals("Deleted schedule heartbeat\n", ok(kiln(null, "schedule", "rm", "heartbeat")));
     }
 
     @Test

@@ -4,17 +4,19 @@ import io.kiln.gateway.api.CallsApi;
 import io.kiln.gateway.api.FunctionsApi;
 import io.kiln.gateway.api.HealthApi;
 import io.kiln.gateway.api.LogsApi;
+import io.kiln.gateway.api.SchedulesApi;
 import io.kiln.gateway.api.Triggers;
 import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
 import io.kiln.gateway.calls.Callbacks;
 import io.kiln.gateway.events.EventQueue;
-import io.kiln.gateway.topics.SqsBatchResponses;
-import io.kiln.gateway.topics.TopicsApi;
+import io.kiln.gateway.events.Scheduler;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
 import io.kiln.gateway.limits.RateLimiter;
+import io.kiln.gateway.topics.SqsBatchResponses;
+import io.kiln.gateway.topics.TopicsApi;
 import io.kiln.invoker.Invoker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -73,6 +75,8 @@ public final class Gateway implements AutoCloseable {
     private final EventQueue queue;
     private final Triggers triggers;
     private final CallsApi calls;
+    private final Scheduler scheduler;
+    private final SchedulesApi schedules;
     private final TopicsApi topics;
     private final FunctionsApi functions;
     private final LogsApi logs;
@@ -108,6 +112,8 @@ public final class Gateway implements AutoCloseable {
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
                 config.requestTimeoutGrace());
         this.calls = new CallsApi(vertx, queue);
+        this.scheduler = Scheduler.start(queue, invoker);
+        this.schedules = new SchedulesApi(vertx, scheduler, invoker);
         this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
         queue.checkResults(new SqsBatchResponses());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
@@ -215,6 +221,11 @@ public final class Gateway implements AutoCloseable {
                 .handler(calls::deadLetters);
         named(r.post("/v1/functions/:name/dead-letters/redrive"), "/v1/functions/{name}/dead-letters/redrive")
                 .handler(management).handler(calls::redrive);
+        named(r.put("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management).handler(schedules::put);
+        named(r.get("/v1/schedules"), "/v1/schedules").handler(management).handler(schedules::list);
+        named(r.get("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management).handler(schedules::get);
+        named(r.delete("/v1/schedules/:name"), "/v1/schedules/{name}").handler(management)
+                .handler(schedules::delete);
         named(r.post("/v1/topics/:topic"), "/v1/topics/{topic}").handler(management).handler(topics::publish);
         named(r.get("/v1/topics"), "/v1/topics").handler(management).handler(topics::list);
         named(r.put("/v1/topics/:topic/subscriptions/:name"), "/v1/topics/{topic}/subscriptions/{name}")
@@ -350,6 +361,10 @@ public final class Gateway implements AutoCloseable {
         return queue;
     }
 
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
     public Router router() {
         return router;
     }
@@ -371,6 +386,7 @@ public final class Gateway implements AutoCloseable {
         draining = true;
         long start = System.nanoTime();
         // Queue work not yet started stays queued (durably) for the next start; what runs drains.
+        scheduler.close();
         queue.stopClaiming();
         invoker.shutdown(drain);
         queue.awaitIdle(Duration.ofSeconds(5));

@@ -189,9 +189,17 @@ class GatewayQueueTest {
     }
 
     @Test
-    void healthzShowsTheQueue() {
+    void healthzAndMetricsShowTheQueue() throws Exception {
         JsonPath h = SERVER.given().get("/healthz").then().statusCode(200).extract().jsonPath();
         assertTrue(h.getString("queue.store").startsWith("SQLite "), h.prettify());
         assertEquals("local", h.getString("queue.node"));
+        await(SERVER.given().body("m").post("/async-function/echo").then().statusCode(202).extract().jsonPath()
+                .getString("callId"));
+        String metrics = SERVER.anonymous().get("/metrics").then().statusCode(200).extract().asString();
+        for (String name : List.of("kiln_queue_items{state=\"available\"}", "kiln_queue_items{state=\"dead\"}",
+                "kiln_queue_oldest_available_age_seconds", "kiln_queue_attempts_total{outcome=\"succeeded\"}",
+                "kiln_queue_dead_letters_total")) {
+            assertTrue(metrics.contains(name), name + " is not in /metrics");
+        }
     }
 }

@@ -154,6 +154,33 @@ public final class QueueStore {
      * {@code lease}. Items past their maximum age are dead-lettered here instead of returned.
      */
     public List<QueueItem> claim(String owner, int max, Duration lease) throws SQLException {
+        return claim(owner, null, max, lease);
+    }
+
+    /**
+     * The functions that have work due now, at most {@code limit}: a worker claims per function,
+     * as much as that function has room for, so that one function's backlog neither starves the
+     * others nor sits claimed (and leased) while it waits for an instance.
+     */
+    public List<String> dueFunctions(int limit) throws SQLException {
+        return db.transaction(c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT DISTINCT function_name FROM queue_items"
+                    + " WHERE state = 'available' AND run_at <= ? LIMIT ?")) {
+                s.setLong(1, clock.millis());
+                s.setInt(2, limit);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(r.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** {@link #claim(String, int, Duration)}, only items of {@code function} when it is not null. */
+    public List<QueueItem> claim(String owner, String function, int max, Duration lease) throws SQLException {
         if (max <= 0) {
             return List.of();
         }
@@ -163,14 +190,18 @@ public final class QueueStore {
             try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'running',"
                     + " attempt = attempt + 1, attempts_total = attempts_total + 1, started_at = ?, lease_node = ?,"
                     + " lease_owner = ?, lease_until = ? WHERE id IN (SELECT id FROM queue_items"
-                    + " WHERE state = 'available' AND run_at <= ? ORDER BY run_at, id LIMIT ?"
-                    + db.dialect().claimLock() + ") RETURNING " + COLUMNS)) {
-                s.setLong(1, now);
-                s.setString(2, node);
-                s.setString(3, owner);
-                s.setLong(4, now + lease.toMillis());
-                s.setLong(5, now);
-                s.setInt(6, max);
+                    + " WHERE state = 'available' AND run_at <= ?" + (function == null ? "" : " AND function_name = ?")
+                    + " ORDER BY run_at, id LIMIT ?" + db.dialect().claimLock() + ") RETURNING " + COLUMNS)) {
+                int n = 1;
+                s.setLong(n++, now);
+                s.setString(n++, node);
+                s.setString(n++, owner);
+                s.setLong(n++, now + lease.toMillis());
+                s.setLong(n++, now);
+                if (function != null) {
+                    s.setString(n++, function);
+                }
+                s.setInt(n, max);
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
                         claimed.add(item(r));
@@ -289,25 +320,23 @@ public final class QueueStore {
     }
 
     public boolean release(Connection c, long id, String owner, Duration delay) throws SQLException {
-        {
-            int seq = ownedSeq(c, id, owner);
-            if (seq < 0) {
-                return false;
-            }
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM queue_attempts WHERE item_id = ? AND seq = ?")) {
-                s.setLong(1, id);
-                s.setInt(2, seq);
-                s.executeUpdate();
-            }
-            try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'available',"
-                    + " attempt = attempt - 1, attempts_total = attempts_total - 1, run_at = ?, lease_owner = NULL,"
-                    + " lease_until = NULL WHERE id = ?")) {
-                s.setLong(1, clock.millis() + delay.toMillis());
-                s.setLong(2, id);
-                s.executeUpdate();
-            }
-            return true;
+        int seq = ownedSeq(c, id, owner);
+        if (seq < 0) {
+            return false;
         }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM queue_attempts WHERE item_id = ? AND seq = ?")) {
+            s.setLong(1, id);
+            s.setInt(2, seq);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'available',"
+                + " attempt = attempt - 1, attempts_total = attempts_total - 1, run_at = ?, lease_owner = NULL,"
+                + " lease_until = NULL WHERE id = ?")) {
+            s.setLong(1, clock.millis() + delay.toMillis());
+            s.setLong(2, id);
+            s.executeUpdate();
+        }
+        return true;
     }
 
     private Failed retryOrDead(Connection c, QueueItem i, long now, boolean retryable, String code, String message,
@@ -477,20 +506,18 @@ public final class QueueStore {
     }
 
     public List<Attempt> attempts(Connection c, long id) throws SQLException {
-        {
-            List<Attempt> out = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT seq, node, started_at, ended_at, outcome, error_code,"
-                    + " error_message, error_type FROM queue_attempts WHERE item_id = ? ORDER BY seq")) {
-                s.setLong(1, id);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(new Attempt(r.getInt(1), r.getString(2), instant(r, 3), instant(r, 4), r.getString(5),
-                                r.getString(6), r.getString(7), r.getString(8)));
-                    }
+        List<Attempt> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT seq, node, started_at, ended_at, outcome, error_code,"
+                + " error_message, error_type FROM queue_attempts WHERE item_id = ? ORDER BY seq")) {
+            s.setLong(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new Attempt(r.getInt(1), r.getString(2), instant(r, 3), instant(r, 4), r.getString(5),
+                            r.getString(6), r.getString(7), r.getString(8)));
                 }
             }
-            return out;
         }
+        return out;
     }
 
     /** A function's dead letters, oldest first, at most {@code limit}. */
@@ -552,25 +579,21 @@ public final class QueueStore {
 
     /** Deletes ended items (and their attempts) that ended before the given times; returns how many. */
     public int sweep(Instant succeededBefore, Instant deadBefore) throws SQLException {
-        return db.transaction(c -> {
-            int n = 0;
-            String attempts = "DELETE FROM queue_attempts WHERE item_id IN (SELECT id FROM queue_items WHERE"
-                    + " state IN (%s) AND finished_at < ?)";
-            String items = "DELETE FROM queue_items WHERE state IN (%s) AND finished_at < ?";
-            for (String[] rule : new String[][]{{"'succeeded', 'cancelled'", String.valueOf(succeededBefore.toEpochMilli())},
-                    {"'dead'", String.valueOf(deadBefore.toEpochMilli())}}) {
-                for (String sql : new String[]{attempts, items}) {
-                    try (PreparedStatement s = c.prepareStatement(String.format(sql, rule[0]))) {
-                        s.setLong(1, Long.parseLong(rule[1]));
-                        int k = s.executeUpdate();
-                        if (sql == items) {
-                            n += k;
-                        }
-                    }
-                }
-            }
-            return n;
-        });
+        return db.transaction(c -> sweep(c, "'succeeded', 'cancelled'", succeededBefore)
+                + sweep(c, "'dead'", deadBefore));
+    }
+
+    private static int sweep(Connection c, String states, Instant before) throws SQLException {
+        String ended = "state IN (" + states + ") AND finished_at < ?";
+        try (PreparedStatement s = c.prepareStatement(
+                "DELETE FROM queue_attempts WHERE item_id IN (SELECT id FROM queue_items WHERE " + ended + ")")) {
+            s.setLong(1, before.toEpochMilli());
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM queue_items WHERE " + ended)) {
+            s.setLong(1, before.toEpochMilli());
+            return s.executeUpdate();
+        }
     }
 
     /** The queue at a glance, for metrics and {@code /healthz}. */

@@ -111,6 +111,18 @@ abstract class QueueStoreContract {
     }
 
     @Test
+    void aClaimForOneFunctionTakesOnlyItsItems() throws Exception {
+        store.enqueue(call("a", "a1", POLICY));
+        store.enqueue(call("b", "b1", POLICY));
+        store.enqueue(call("a", "a2", POLICY));
+        assertEquals(List.of("a", "b"), store.dueFunctions(10).stream().sorted().toList());
+        assertEquals(List.of("a1", "a2"), store.claim("w", "a", 5, LEASE).stream().map(i -> new String(i.input()))
+                .toList());
+        assertEquals(List.of("b"), store.dueFunctions(10));
+        assertEquals(List.of(), store.claim("w", "a", 5, LEASE));
+    }
+
+    @Test
     void anIdempotencyKeyMakesARepeatedSubmitTheFirstItem() throws Exception {
         NewItem first = NewItem.call(100, "fn", new byte[]{1}, null, null, "order-7", "api", POLICY);
         NewItem again = NewItem.call(101, "fn", new byte[]{2}, null, null, "order-7", "api", POLICY);

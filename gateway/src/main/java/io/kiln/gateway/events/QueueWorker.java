@@ -54,6 +54,9 @@ public final class QueueWorker {
     private final QueueMetrics metrics;
     private final String owner;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> byFunction =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private int round;
     private final List<EndListener> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<ResultCheck> resultChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Object signal = new Object();
@@ -117,22 +120,36 @@ public final class QueueWorker {
 
     private void loop() {
         while (!stopped) {
-            int free = config.concurrency() - inFlight.get();
             int claimed = 0;
-            if (free > 0) {
-                try {
-                    List<QueueItem> items = store.claim(owner, Math.min(free, CLAIM_BATCH), config.lease());
-                    claimed = items.size();
+            boolean full = false;
+            try {
+                List<String> due = store.dueFunctions(CLAIM_BATCH);
+                // A different first function each round: no function's backlog keeps the others waiting.
+                int start = due.isEmpty() ? 0 : Math.floorMod(round++, due.size());
+                for (int k = 0; k < due.size() && !stopped; k++) {
+                    String fn = due.get((start + k) % due.size());
+                    int free = config.concurrency() - inFlight.get();
+                    if (free <= 0) {
+                        full = true;
+                        break;
+                    }
+                    int room = room(fn);
+                    if (room <= 0) {
+                        continue;
+                    }
+                    List<QueueItem> items = store.claim(owner, fn, Math.min(Math.min(free, room), CLAIM_BATCH),
+                            config.lease());
                     for (QueueItem i : items) {
-                        inFlight.incrementAndGet();
+                        started(i);
                         run(i);
                     }
-                } catch (SQLException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "claiming queue work failed; retrying after the poll interval: "
-                            + e.getMessage());
+                    claimed += items.size();
                 }
+            } catch (SQLException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "claiming queue work failed; retrying after the poll interval: "
+                        + e.getMessage());
             }
-            if (claimed > 0 && claimed == Math.min(free, CLAIM_BATCH)) {
+            if (claimed > 0 && !full) {
                 continue; // maybe more is due
             }
             synchronized (signal) {
@@ -146,6 +163,27 @@ public final class QueueWorker {
                 woken = false;
             }
         }
+    }
+
+    /**
+     * How many more of {@code function}'s items this node may run now: its maxConcurrency (the
+     * invoker's own limit) less what this node runs of it. Claiming more would only lease items
+     * that then wait inside the invoker, where a crash would count them as interrupted attempts.
+     */
+    private int room(String function) {
+        int limit = invoker.current(function).map(v -> v.config().maxConcurrency()).orElse(1);
+        AtomicInteger running = byFunction.get(function);
+        return limit - (running == null ? 0 : running.get());
+    }
+
+    private void started(QueueItem i) {
+        inFlight.incrementAndGet();
+        byFunction.computeIfAbsent(i.function(), f -> new AtomicInteger()).incrementAndGet();
+    }
+
+    private void ended(QueueItem i) {
+        inFlight.decrementAndGet();
+        byFunction.computeIfPresent(i.function(), (f, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
     private void run(QueueItem item) {
@@ -298,7 +336,7 @@ public final class QueueWorker {
             } else {
                 metrics.attempt(metric);
             }
-            inFlight.decrementAndGet();
+            ended(item);
             wake();
         });
     }

@@ -3,6 +3,10 @@ package io.kiln.invoker.store;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.kiln.queue.Destination;
+import io.kiln.queue.EventPolicy;
+import io.kiln.queue.RetryPolicy;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -130,10 +134,32 @@ class FunctionStoreTest {
                 + "    \"minInstances\" : 0,\n"
                 + "    \"maxInstances\" : 10,\n"
                 + "    \"keepAliveMs\" : 300000,\n"
-                + "    \"publicInvoke\" : false\n"
+                + "    \"publicInvoke\" : false,\n"
+                + "    \"events\" : {\n"
+                + "      \"maxRetries\" : 2,\n"
+                + "      \"backoffMs\" : 1000,\n"
+                + "      \"maxBackoffMs\" : 300000,\n"
+                + "      \"maxEventAgeMs\" : 21600000,\n"
+                + "      \"onSuccess\" : \"\",\n"
+                + "      \"onFailure\" : \"\"\n"
+                + "    }\n"
                 + "  },\n"
                 + "  \"createdAtMs\" : " + v.createdAt().toEpochMilli() + "\n"
                 + "}", Files.readString(dir.resolve("functions/hello/v1.json")));
+    }
+
+    @Test
+    void aVersionFileFromBeforeEventPoliciesReadsWithTheDefaultPolicy() throws Exception {
+        FunctionStore store = FunctionStore.open(dir);
+        FunctionVersion v = store.deploy("hello", new ByteArrayInputStream(jar("one")), CONFIG.withEvents(
+                new EventPolicy(new RetryPolicy(0, Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ZERO),
+                        Destination.parse("onFailure", "function:audit"), null)));
+        Path file = dir.resolve("functions/hello/v1.json");
+        assertEquals(v, FunctionStore.open(dir).current("hello").orElseThrow(), "a policy survives a reopen");
+        String old = Files.readString(file).replaceAll(",\\n    \"events\" : \\{[^}]*\\}", "");
+        assertTrue(!old.contains("events"), old);
+        Files.writeString(file, old);
+        assertEquals(EventPolicy.DEFAULT, FunctionStore.open(dir).current("hello").orElseThrow().config().events());
     }
 
     @Test

@@ -40,6 +40,7 @@ CREATE TABLE queue_items (
   error_type TEXT
 );
 CREATE INDEX queue_items_ready ON queue_items (state, run_at);
+CREATE INDEX queue_items_ready_by_function ON queue_items (state, function_name, run_at);
 CREATE INDEX queue_items_function ON queue_items (function_name, state);
 CREATE INDEX queue_items_lease ON queue_items (state, lease_until);
 CREATE INDEX queue_items_finished ON queue_items (state, finished_at);

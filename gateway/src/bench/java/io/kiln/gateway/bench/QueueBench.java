@@ -1,0 +1,200 @@
+package io.kiln.gateway.bench;
+
+import io.kiln.agent.testing.Fixtures;
+import io.kiln.gateway.Gateway;
+import io.kiln.gateway.GatewayConfig;
+import io.kiln.invoker.call.CallRequest;
+import io.kiln.queue.Attempt;
+import io.kiln.queue.QueueItem;
+import io.kiln.queue.QueueStore;
+import io.kiln.queue.db.Database;
+import io.kiln.queue.testing.PostgresServer;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The durable queue through a no-op function (Echo, empty body, process engine: the queue is what
+ * is measured), on the embedded store and on PostgreSQL side by side in one run:
+ * <ul>
+ *   <li>enqueue → start: from an accepted async call's commit to its first attempt's claim, at a
+ *       light paced load (50 calls/s), p50/p99 (the store keeps milliseconds);</li>
+ *   <li>throughput: {@code --calls} async calls submitted by 8 concurrent clients as fast as they
+ *       are accepted; accepted/s, and calls/s from the first submit to the last call's end.</li>
+ * </ul>
+ *
+ * <pre>  bench/queue.sh [--calls N] [--stores sqlite,postgres] [--out file.md]</pre>
+ */
+public final class QueueBench {
+
+    public static void main(String[] args) throws Exception {
+        int calls = 5000;
+        List<String> stores = List.of("sqlite", "postgres");
+        Path out = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--calls" -> calls = Integer.parseInt(args[++i]);
+                case "--stores" -> stores = List.of(args[++i].split(","));
+                case "--out" -> out = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        StringBuilder table = new StringBuilder("| store | enqueue → start p50 | p99 | accepted/s (8 clients) "
+                + "| end-to-end calls/s | calls |\n|---|---|---|---|---|---|\n");
+        for (String store : stores) {
+            Result r = run(store, calls);
+            table.append(String.format(Locale.ROOT, "| %s | %d ms | %d ms | %.0f | %.0f | %d |%n", r.store, r.p50,
+                    r.p99, r.acceptedPerSecond, r.endToEndPerSecond, calls));
+        }
+        String report = "Queue through a no-op function (process engine), " + Instant.now() + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores\n\n" + table;
+        System.out.println(report);
+        if (out != null) {
+            Files.writeString(out, report);
+        }
+        System.exit(0);
+    }
+
+    record Result(String store, long p50, long p99, double acceptedPerSecond, double endToEndPerSecond) {
+    }
+
+    static Result run(String store, int calls) throws Exception {
+        Path data = Files.createTempDirectory("kiln-queue-bench-");
+        String url = switch (store) {
+            case "sqlite" -> Database.sqliteUrl(data);
+            case "postgres" -> PostgresServer.shared().freshDatabase("bench");
+            default -> throw new IllegalArgumentException("stores are sqlite and postgres, got " + store);
+        };
+        GatewayConfig c = GatewayConfig.defaults(data).withListen("127.0.0.1", 0);
+        c = c.withInvoker(c.invoker().withEngine("process").withMemoryBudgetMib(4096))
+                .withQueue(c.queue().withUrl(url));
+        Gateway gateway = Gateway.start(c);
+        try {
+            String token = gateway.token().token();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpResponse<String> d = http.send(HttpRequest.newBuilder(URI.create(gateway.url()
+                            + "/v1/functions/noop?handler=com.example.Echo&maxConcurrency=32&minInstances=4"))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/java-archive")
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (d.statusCode() != 201) {
+                throw new IllegalStateException("deploy: " + d.statusCode() + " " + d.body());
+            }
+            QueueStore q = gateway.queue().store();
+            // Warm up: instances, the JIT, the store's pages.
+            awaitAll(q, submitMany(http, gateway.url(), token, 300, 8).ids());
+
+            // Enqueue → start at a light, paced load.
+            List<Long> paced = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                paced.add(submit(http, gateway.url(), token));
+                Thread.sleep(20);
+            }
+            awaitAll(q, paced);
+            List<Long> waits = new ArrayList<>();
+            for (long id : paced) {
+                QueueItem item = q.get(id);
+                Attempt first = q.attempts(id).get(0);
+                waits.add(first.startedAt().toEpochMilli() - item.createdAt().toEpochMilli());
+            }
+            Collections.sort(waits);
+
+            // Throughput.
+            long t0 = System.nanoTime();
+            Submitted s = submitMany(http, gateway.url(), token, calls, 8);
+            double accepted = calls / ((s.doneNanos() - t0) / 1e9);
+            Instant last = awaitAll(q, s.ids());
+            Instant first = Instant.ofEpochMilli(s.firstSubmitMillis());
+            double endToEnd = calls / (Duration.between(first, last).toMillis() / 1e3);
+            Result r = new Result(gateway.queue().describe().startsWith("SQLite") ? "SQLite (embedded, synchronous=FULL)"
+                    : "PostgreSQL 15 (local, fsync on)", waits.get(waits.size() / 2),
+                    waits.get((int) Math.ceil(waits.size() * 0.99) - 1), accepted, endToEnd);
+            System.out.println("[bench] " + r);
+            return r;
+        } finally {
+            gateway.shutdown(Duration.ofSeconds(5));
+        }
+    }
+
+    record Submitted(List<Long> ids, long firstSubmitMillis, long doneNanos) {
+    }
+
+    static Submitted submitMany(HttpClient http, String base, String token, int n, int clients) throws Exception {
+        ConcurrentLinkedQueue<Long> ids = new ConcurrentLinkedQueue<>();
+        AtomicInteger next = new AtomicInteger();
+        long firstMillis = System.currentTimeMillis();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        for (int k = 0; k < clients; k++) {
+            pool.execute(() -> {
+                try {
+                    while (next.getAndIncrement() < n) {
+                        ids.add(submit(http, base, token));
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+        pool.shutdown();
+        if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("submitting took over 10 minutes");
+        }
+        if (ids.size() != n) {
+            throw new IllegalStateException("only " + ids.size() + " of " + n + " submits were accepted");
+        }
+        return new Submitted(new ArrayList<>(ids), firstMillis, System.nanoTime());
+    }
+
+    private static final Pattern CALL_ID = Pattern.compile("\"callId\":\"([0-9a-f]{16})\"");
+
+    static long submit(HttpClient http, String base, String token) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/async-function/noop"))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Matcher m = CALL_ID.matcher(r.body());
+        if (r.statusCode() != 202 || !m.find()) {
+            throw new IllegalStateException("submit: " + r.statusCode() + " " + r.body());
+        }
+        return CallRequest.parse(m.group(1));
+    }
+
+    /** Waits until every call has ended; all must succeed. Returns the last one's end. */
+    static Instant awaitAll(QueueStore q, List<Long> ids) throws Exception {
+        Instant last = Instant.EPOCH;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        for (long id : ids) {
+            QueueItem i;
+            while (!(i = q.get(id)).state().ended()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("call " + CallRequest.format(id) + " did not end: " + i.state());
+                }
+                Thread.sleep(5);
+            }
+            if (i.state() != QueueItem.State.SUCCEEDED) {
+                throw new IllegalStateException("call " + CallRequest.format(id) + " ended " + i.state() + ": "
+                        + i.errorMessage());
+            }
+            if (i.finishedAt().isAfter(last)) {
+                last = i.finishedAt();
+            }
+        }
+        return last;
+    }
+}
