@@ -236,6 +236,9 @@ class GatewayTopicsTest {
                         "batchSize must be between 1 and 10, got 11"},
                 {"{\"function\":\"orders-all\",\"filters\":{\"type\":{\"suffix\":\"x\"}}}", "400",
                         "the filter on type must be a string (an exact value) or {\"prefix\": \"...\"}"},
+                {"{\"function\":\"orders-all\",\"filters\":{\"Type\":\"x\"}}", "400",
+                        "a filter's attribute is a CloudEvents attribute name (lower-case letters and digits; not"
+                                + " specversion or data), got \"Type\""},
                 {"{\"function\":\"orders-all\",\"filter\":{}}", "400",
                         "unknown field \"filter\"; a subscription has function, filters, shape, batchSize and batchWindow"},
         };

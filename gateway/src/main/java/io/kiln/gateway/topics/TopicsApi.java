@@ -234,6 +234,14 @@ public final class TopicsApi {
                 Replies.error(ctx, ApiError.badRequest(bad.getMessage()), 0);
                 return;
             }
+            if (cause instanceof java.sql.SQLException) {
+                // One transaction each: a failed one changed nothing, so the caller may simply try again.
+                System.getLogger(TopicsApi.class.getName()).log(System.Logger.Level.ERROR,
+                        "the queue's store failed", cause);
+                Replies.error(ctx, new ApiError(503, "queue_unavailable", "the queue's store is unavailable; nothing"
+                        + " was published or changed, try again", null, Duration.ofSeconds(1)), 0);
+                return;
+            }
             if (cause != null) {
                 ctx.fail(cause);
                 return;

@@ -34,9 +34,9 @@ public record Filter(List<Condition> conditions) {
     /** {@code attribute} equals {@code value}, or (prefix) starts with it. */
     public record Condition(String attribute, String value, boolean prefix) {
         public Condition {
-            if (!CloudEvent.validName(attribute) || attribute.equals("specversion")) {
+            if (!CloudEvent.validName(attribute) || attribute.equals("specversion") || attribute.equals("data")) {
                 throw new IllegalArgumentException("a filter's attribute is a CloudEvents attribute name (lower-case"
-                        + " letters and digits, not specversion), got \"" + attribute + "\"");
+                        + " letters and digits; not specversion or data), got \"" + attribute + "\"");
             }
             if (value == null || (prefix && value.isEmpty())) {
                 throw new IllegalArgumentException("the filter on " + attribute + " needs a "
