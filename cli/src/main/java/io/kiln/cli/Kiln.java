@@ -40,6 +40,7 @@ import java.nio.charset.StandardCharsets;
             RemoveCommand.class,
             DeadLettersCommand.class,
             ScheduleCommand.class,
+            TopicCommand.class,
             InfoCommand.class,
             LoginCommand.class,
             CompletionCommand.class,

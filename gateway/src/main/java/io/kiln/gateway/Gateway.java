@@ -17,6 +17,8 @@ import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
 import io.kiln.gateway.limits.RateLimiter;
+import io.kiln.gateway.topics.SqsBatchResponses;
+import io.kiln.gateway.topics.TopicsApi;
 import io.kiln.invoker.Invoker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -79,6 +81,7 @@ public final class Gateway implements AutoCloseable {
     private final SchedulesApi schedules;
     private final Jobs jobs;
     private final JobsApi jobsApi;
+    private final TopicsApi topics;
     private final FunctionsApi functions;
     private final LogsApi logs;
     private final HealthApi health;
@@ -117,6 +120,8 @@ public final class Gateway implements AutoCloseable {
         this.schedules = new SchedulesApi(vertx, scheduler, invoker);
         this.jobs = new Jobs(queue, config.jobsInputDir(), registry);
         this.jobsApi = new JobsApi(vertx, invoker, jobs, queue.store().database(), queue.store().clock());
+        this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
+        queue.checkResults(new SqsBatchResponses());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);
         this.health = new HealthApi(invoker, queue, registry, () -> draining);
@@ -235,6 +240,12 @@ public final class Gateway implements AutoCloseable {
         named(r.get("/v1/jobs/:id/failures"), "/v1/jobs/{id}/failures").handler(management).handler(jobsApi::failures);
         named(r.post("/v1/jobs/:id/cancel"), "/v1/jobs/{id}/cancel").handler(management).handler(jobsApi::cancel);
         named(r.post("/v1/jobs/:id/redrive"), "/v1/jobs/{id}/redrive").handler(management).handler(jobsApi::redrive);
+        named(r.post("/v1/topics/:topic"), "/v1/topics/{topic}").handler(management).handler(topics::publish);
+        named(r.get("/v1/topics"), "/v1/topics").handler(management).handler(topics::list);
+        named(r.put("/v1/topics/:topic/subscriptions/:name"), "/v1/topics/{topic}/subscriptions/{name}")
+                .handler(management).handler(topics::subscribe);
+        named(r.delete("/v1/topics/:topic/subscriptions/:name"), "/v1/topics/{topic}/subscriptions/{name}")
+                .handler(management).handler(topics::unsubscribe);
 
         // Invoke routes check the token themselves: a public function needs none.
         named(r.route("/function/:name"), "/function/{name}").handler(triggers::sync);

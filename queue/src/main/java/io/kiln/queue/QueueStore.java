@@ -292,6 +292,22 @@ public final class QueueStore {
     }
 
     /**
+     * {@link #fail}, and the item's input becomes {@code input} for its retries (and its dead
+     * letter): what is left of an SQS batch whose handler reported some records failed.
+     */
+    public Failed fail(Connection c, long id, String owner, Failure f, byte[] input) throws SQLException {
+        if (ownedSeq(c, id, owner) < 0) {
+            return new Failed(false, false, null);
+        }
+        try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET input = ? WHERE id = ?")) {
+            s.setBytes(1, input);
+            s.setLong(2, id);
+            s.executeUpdate();
+        }
+        return fail(c, id, owner, f);
+    }
+
+    /**
      * The attempt never ran (no capacity, the node is draining): back to available after
      * {@code delay}, and the attempt does not count.
      */

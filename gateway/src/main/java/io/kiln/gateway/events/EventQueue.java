@@ -109,6 +109,11 @@ public final class EventQueue implements AutoCloseable {
         worker.onEnded(l);
     }
 
+    /** See {@link ResultCheck}; register at start-up. */
+    public void checkResults(ResultCheck c) {
+        worker.checkResults(c);
+    }
+
     public QueueStore store() {
         return store;
     }

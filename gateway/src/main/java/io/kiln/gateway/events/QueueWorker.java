@@ -58,6 +58,7 @@ public final class QueueWorker {
             new java.util.concurrent.ConcurrentHashMap<>();
     private int round;
     private final List<EndListener> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ResultCheck> resultChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Object signal = new Object();
     private boolean woken;
     private volatile boolean stopped;
@@ -85,6 +86,10 @@ public final class QueueWorker {
 
     void onEnded(EndListener l) {
         endListeners.add(l);
+    }
+
+    void checkResults(ResultCheck c) {
+        resultChecks.add(c);
     }
 
     /** This process's lease owner name: the node, and a random part new at every start. */
@@ -222,6 +227,13 @@ public final class QueueWorker {
                     fail(item, fn, failure(e));
                     return;
                 }
+                for (ResultCheck check : resultChecks) {
+                    ResultCheck.Retry retry = check.check(item, reply);
+                    if (retry != null) {
+                        fail(item, fn, retry.failure(), retry.input());
+                        return;
+                    }
+                }
                 byte[] stored = CallView.result(reply);
                 finish(item, c -> {
                     if (store.succeed(c, item.id(), owner, stored)) {
@@ -248,8 +260,14 @@ public final class QueueWorker {
     }
 
     private void fail(QueueItem item, FunctionVersion fn, Failure failure) {
+        fail(item, fn, failure, null);
+    }
+
+    /** @param input null, or the item's input from now on (what a {@link ResultCheck} left to retry) */
+    private void fail(QueueItem item, FunctionVersion fn, Failure failure, byte[] input) {
         finish(item, c -> {
-            QueueStore.Failed f = store.fail(c, item.id(), owner, failure);
+            QueueStore.Failed f = input == null ? store.fail(c, item.id(), owner, failure)
+                    : store.fail(c, item.id(), owner, failure, input);
             if (f.dead()) {
                 metrics.deadLettered();
                 followUps(c, item.id(), fn == null ? null : fn.config().events().onFailure());
