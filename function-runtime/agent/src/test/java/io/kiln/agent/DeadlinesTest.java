@@ -23,11 +23,14 @@ class DeadlinesTest {
     void anInitPastItsDeadlineIsInitTimeoutAndTheInstanceRefusesCalls() {
         try (AgentProcess a = AgentProcess.start(List.of("-Dkiln.test.slowInitMs=20000"))) {
             a.ready();
-            var meta = Json.object().put("handler", "com.example.Slow").put("initTimeoutMs", 300);
+            // 3 s: past what reading the jar and reaching Slow's static init takes even on a machine
+            // loaded many times over (300 ms once fired while the agent still read the jar, so the
+            // stack below was the agent's own), and far short of the init's 20 s.
+            var meta = Json.object().put("handler", "com.example.Slow").put("initTimeoutMs", 3000);
             JsonNode m = meta(expect(a.load(Fixtures.functions(), meta), ErrorFrame.class, 0));
             assertEquals("init_timeout", m.get("code").asText());
-            assertEquals(300, m.get("timeoutMs").asInt());
-            assertEquals("init did not finish within 300 ms; the host should replace this instance",
+            assertEquals(3000, m.get("timeoutMs").asInt());
+            assertEquals("init did not finish within 3000 ms; the host should replace this instance",
                     m.get("message").asText());
             assertTrue(m.get("stack").toString().contains("com.example.Slow."), m.toString());
             assertEquals("not_loaded", meta(expect(a.invoke(1, "1"), ErrorFrame.class, 1)).get("code").asText());
