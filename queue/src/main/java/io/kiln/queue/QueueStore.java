@@ -38,6 +38,7 @@ public final class QueueStore {
     private final String node;
     private final RandomGenerator random;
     private final List<Runnable> readyListeners = new CopyOnWriteArrayList<>();
+    private final List<EndListener> endListeners = new CopyOnWriteArrayList<>();
 
     /**
      * @param node   this node's name, recorded on each attempt
@@ -60,6 +61,31 @@ public final class QueueStore {
 
     public Clock clock() {
         return clock;
+    }
+
+    /**
+     * Told of every item that ends for good (succeeded, or dead: out of retries, too old, failed
+     * in a way no retry fixes, interrupted with retries off), inside the transaction that
+     * records it, whoever records it: a worker, the lease reaper, a claim that finds it too old.
+     * What a listener writes (a callback, a destination's call, a batch job's progress) commits
+     * with the outcome, or not at all.
+     */
+    public interface EndListener {
+        void ended(Connection c, QueueItem item) throws SQLException;
+    }
+
+    /** Register before work can end (at start-up). */
+    public void onEnded(EndListener l) {
+        endListeners.add(l);
+    }
+
+    private void ended(Connection c, long id) throws SQLException {
+        if (!endListeners.isEmpty()) {
+            QueueItem item = get(c, id);
+            for (EndListener l : endListeners) {
+                l.ended(c, item);
+            }
+        }
     }
 
     /** Called after a commit that made work ready on this node; other nodes hear of it by NOTIFY. */
@@ -208,6 +234,8 @@ public final class QueueStore {
                     }
                 }
             }
+            // RETURNING has no order on PostgreSQL: oldest due first, as the claim chose them.
+            claimed.sort(java.util.Comparator.comparing(QueueItem::runAt).thenComparingLong(QueueItem::id));
             List<QueueItem> live = new ArrayList<>(claimed.size());
             for (QueueItem i : claimed) {
                 insertAttempt(c, i.id(), i.attemptsTotal(), now);
@@ -219,7 +247,6 @@ public final class QueueStore {
                     live.add(i);
                 }
             }
-            live.sort(java.util.Comparator.comparing(QueueItem::runAt).thenComparingLong(QueueItem::id));
             return live;
         });
     }
@@ -269,6 +296,7 @@ public final class QueueStore {
             s.executeUpdate();
         }
         endAttempt(c, id, seq, now, "succeeded", null, null);
+        ended(c, id);
         return true;
     }
 
@@ -373,7 +401,7 @@ public final class QueueStore {
         return new Failed(true, false, Instant.ofEpochMilli(retryAt));
     }
 
-    private static void dead(Connection c, long id, long now, String code, String message, String type)
+    private void dead(Connection c, long id, long now, String code, String message, String type)
             throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE queue_items SET state = 'dead', finished_at = ?,"
                 + " lease_owner = NULL, lease_until = NULL, error_code = ?, error_message = ?, error_type = ?"
@@ -385,6 +413,7 @@ public final class QueueStore {
             s.setLong(5, id);
             s.executeUpdate();
         }
+        ended(c, id);
     }
 
     /** The running attempt's number if {@code owner} holds the item, else -1. */

@@ -342,6 +342,29 @@ abstract class QueueStoreContract {
     }
 
     @Test
+    void endListenersHearEveryEndForGoodWhoeverRecordsIt() throws Exception {
+        List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
+        store.onEnded((c, i) -> ends.add(new String(i.input()) + ":" + i.state() + ":" + i.errorCode()));
+        RetryPolicy once = new RetryPolicy(0, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofHours(1));
+        long ok = store.enqueue(call("fn", "ok", once)).item().id();
+        long retried = store.enqueue(call("fn", "retried", POLICY)).item().id();
+        long bad = store.enqueue(call("fn", "bad", once)).item().id();
+        long lost = store.enqueue(call("fn", "lost", once)).item().id();
+        store.claim("w", 10, LEASE);
+        store.succeed(ok, "w", new byte[0]);
+        store.fail(retried, "w", new Failure("timeout", "slow", true));
+        store.fail(bad, "w", new Failure("bad_input", "no", false));
+        clock.advance(LEASE.plusMillis(1));
+        store.rescueExpired(); // "lost" was interrupted with retries off: dead, by the reaper
+        store.enqueue(call("fn", "old", POLICY));
+        clock.advance(Duration.ofHours(2));
+        store.claim("w2", 10, LEASE); // "retried" and "old" are past their age: dead, by the claim
+        assertEquals(List.of("ok:SUCCEEDED:null", "bad:DEAD:bad_input", "lost:DEAD:interrupted",
+                "retried:DEAD:max_event_age", "old:DEAD:max_event_age"), ends);
+        assertEquals(QueueItem.State.DEAD, store.get(lost).state());
+    }
+
+    @Test
     void enqueueWakesThisNodesWorkers() throws Exception {
         int[] woken = {0};
         store.onReady(() -> woken[0]++);

@@ -104,9 +104,9 @@ public final class EventQueue implements AutoCloseable {
         }
     }
 
-    /** See {@link QueueWorker.EndListener}; register before calls can end (at start-up). */
-    public void onEnded(QueueWorker.EndListener l) {
-        worker.onEnded(l);
+    /** See {@link QueueStore.EndListener}; register before work can end (at start-up). */
+    public void onEnded(QueueStore.EndListener l) {
+        store.onEnded(l);
     }
 
     /** See {@link ResultCheck}; register at start-up. */

@@ -57,7 +57,6 @@ public final class QueueWorker {
     private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> byFunction =
             new java.util.concurrent.ConcurrentHashMap<>();
     private int round;
-    private final List<EndListener> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<ResultCheck> resultChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Object signal = new Object();
     private boolean woken;
@@ -72,20 +71,8 @@ public final class QueueWorker {
         this.metrics = metrics;
         this.owner = config.node() + "/" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         this.thread = new Thread(this::loop, "kiln-queue-worker");
+        store.onEnded(this::followUps);
         this.thread.setDaemon(true);
-    }
-
-    /**
-     * Told of every call item that ended for good (succeeded, or dead), inside the transaction
-     * that records it: a batch job counts its records, a schedule notes its run ended. What a
-     * listener writes commits with the outcome, or not at all.
-     */
-    public interface EndListener {
-        void ended(Connection c, QueueItem item) throws SQLException;
-    }
-
-    void onEnded(EndListener l) {
-        endListeners.add(l);
     }
 
     void checkResults(ResultCheck c) {
@@ -235,12 +222,7 @@ public final class QueueWorker {
                     }
                 }
                 byte[] stored = CallView.result(reply);
-                finish(item, c -> {
-                    if (store.succeed(c, item.id(), owner, stored)) {
-                        followUps(c, item.id(), fn.config().events().onSuccess());
-                    }
-                    return null;
-                }, "succeeded");
+                finish(item, c -> store.succeed(c, item.id(), owner, stored), "succeeded");
                 return;
             }
             ApiError e = CallErrors.of(error);
@@ -265,23 +247,26 @@ public final class QueueWorker {
 
     /** @param input null, or the item's input from now on (what a {@link ResultCheck} left to retry) */
     private void fail(QueueItem item, FunctionVersion fn, Failure failure, byte[] input) {
-        finish(item, c -> {
-            QueueStore.Failed f = input == null ? store.fail(c, item.id(), owner, failure)
-                    : store.fail(c, item.id(), owner, failure, input);
-            if (f.dead()) {
-                metrics.deadLettered();
-                followUps(c, item.id(), fn == null ? null : fn.config().events().onFailure());
-            }
-            return null;
-        }, "failed");
+        finish(item, c -> input == null ? store.fail(c, item.id(), owner, failure)
+                : store.fail(c, item.id(), owner, failure, input), "failed");
     }
 
-    /** The ended call's record to its X-Kiln-Callback and to the function's destination, in the same transaction. */
-    private void followUps(Connection c, long id, Destination destination) throws SQLException {
-        QueueItem ended = store.get(c, id);
-        for (EndListener l : endListeners) {
-            l.ended(c, ended);
+    /**
+     * An item ended for good, whoever recorded it (this worker, the reaper, a claim that found it
+     * too old): inside that transaction, an ended call's record goes to its X-Kiln-Callback and to
+     * its function's destination.
+     */
+    private void followUps(Connection c, QueueItem ended) throws SQLException {
+        if (ended.state() == QueueItem.State.DEAD) {
+            metrics.deadLettered();
         }
+        if (ended.kind() != QueueItem.Kind.CALL) {
+            return;
+        }
+        long id = ended.id();
+        EventPolicy events = invoker.current(ended.function()).map(v -> v.config().events()).orElse(null);
+        Destination destination = events == null ? null
+                : ended.state() == QueueItem.State.SUCCEEDED ? events.onSuccess() : events.onFailure();
         byte[] record = Json.MAPPER.valueToTree(CallView.of(ended, store.attempts(c, id), false)).toString()
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         String source = "destination:" + CallRequest.format(id);
@@ -314,7 +299,6 @@ public final class QueueWorker {
                     QueueStore.Failed f = store.fail(c, item.id(), owner, new Failure("callback_failed",
                             "POST " + item.callbackUrl() + ": " + ar.cause().getMessage(), true));
                     if (f.dead()) {
-                        metrics.deadLettered();
                         LOG.log(System.Logger.Level.WARNING, "callback " + CallRequest.format(item.id()) + " to "
                                 + item.callbackUrl() + " is dead after its retries: " + ar.cause().getMessage());
                     }
