@@ -5,7 +5,7 @@ import io.kiln.queue.db.Database;
 import java.nio.file.Path;
 
 /**
- * The crash test, smaller, on the real engine (QEMU here): 100 calls, 2 kills. The function's
+ * The crash test, smaller, on the real engine (QEMU here): 100 calls, a job of 200 records, 2 kills. The function's
  * instances are restored from the snapshots the first process made, after each restart.
  */
 class QemuQueueCrashTest extends QueueCrashContract {
@@ -22,6 +22,11 @@ class QemuQueueCrashTest extends QueueCrashContract {
     @Override
     int kills() {
         return 2;
+    }
+
+    @Override
+    int records() {
+        return 200;
     }
 
     @Override

@@ -28,12 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The durable queue under {@code kill -9}: {@link #calls()} async calls (1,000) are submitted
- * while the gateway is killed {@link #kills()} times (5) at random moments and started again each
- * time on the same data directory and store. Afterwards every accepted call has run and
- * succeeded with its own result, and every duplicate attempt is one a kill interrupted. The
- * process engine stands in for VMs (the queue is what is under test); each store gets a
- * subclass, and one smaller run uses the real engine.
+ * The durable queue under {@code kill -9}: {@link #calls()} async calls (1,000) and a batch job of
+ * {@link #records()} records (10,000) are submitted while the gateway is killed {@link #kills()}
+ * times (5) at random moments and started again each time on the same data directory and store.
+ * Afterwards every accepted call has run and succeeded with its own result, every record has
+ * its own output in the job's results, and every duplicate is one a kill interrupted, counted
+ * by the job's report. The process engine stands in for VMs (the queue is what is under test);
+ * each store gets a subclass, and one smaller run uses the real engine.
  */
 abstract class QueueCrashContract {
 
@@ -52,6 +53,10 @@ abstract class QueueCrashContract {
 
     int kills() {
         return 5;
+    }
+
+    int records() {
+        return 10_000;
     }
 
     String engine() {
@@ -85,6 +90,27 @@ abstract class QueueCrashContract {
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(201, deployed.statusCode(), deployed.body());
+
+        // Echo, for the job: each record's output is the record itself.
+        HttpResponse<String> echo = http.send(HttpRequest.newBuilder(URI.create(gateway.url()
+                        + "/v1/functions/echo?handler=com.example.Echo&maxConcurrency=16&maxRetries=50"
+                        + "&retryBackoff=50ms&maxRetryBackoff=500ms"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/java-archive")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, echo.statusCode(), echo.body());
+        int records = records();
+        StringBuilder data = new StringBuilder();
+        for (int r = 0; r < records; r++) {
+            data.append("{\"record\":").append(r).append("}\n");
+        }
+        HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create(gateway.url()
+                        + "/v1/jobs?function=echo&format=jsonl&maxConcurrency=16"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(data.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, submitted.statusCode(), submitted.body());
+        String jobId = JSON.readTree(submitted.body()).get("id").asText();
 
         int calls = calls();
         String[] callIds = new String[calls];
@@ -137,9 +163,33 @@ abstract class QueueCrashContract {
                 duplicates++;
             }
         }
+        // The job: every record done once in its counts, its output its own, duplicates counted.
+        JsonNode job;
+        while (!(job = get(token, "/v1/jobs/" + jobId)).get("state").asText().equals("succeeded")) {
+            assertEquals("running", job.get("state").asText(), job.toString());
+            if (System.nanoTime() > deadline) {
+                fail("the job did not end within 5 min: " + job);
+            }
+            Thread.sleep(100);
+        }
+        assertEquals(records, job.get("total").asInt(), job.toString());
+        assertEquals(records, job.get("done").asInt(), job.toString());
+        assertEquals(0, job.get("failed").asInt(), job.toString());
+        String[] results = getText(token, "/v1/jobs/" + jobId + "/results").split("\n");
+        assertEquals(records, results.length);
+        for (int r = 0; r < records; r++) {
+            JsonNode line = JSON.readTree(results[r]);
+            assertEquals(r, line.get("index").asInt());
+            assertEquals(r, line.get("output").get("record").asInt(), results[r]);
+        }
+        int jobDuplicates = job.get("duplicates").asInt();
+        assertTrue(jobDuplicates >= 0 && jobDuplicates <= kills() * 16,
+                "at most what was in flight at the kills (16 at a time): " + job);
+
         JsonNode health = get(token, "/healthz");
-        System.out.println("[crash] " + calls() + " calls through " + kills() + " kills: all succeeded; " + duplicates
-                + " attempts were interrupted by a kill and run again; " + submitRetries.get()
+        System.out.println("[crash] " + calls + " calls and a job of " + records + " records through " + kills()
+                + " kills: all succeeded; " + duplicates + " call attempts and " + jobDuplicates
+                + " job records were interrupted by a kill and run again; " + submitRetries.get()
                 + " submits were retried with their Idempotency-Key; queue now " + health.get("queue"));
     }
 
@@ -181,13 +231,17 @@ abstract class QueueCrashContract {
     }
 
     private JsonNode get(String token, String path) throws IOException, InterruptedException {
+        return JSON.readTree(getText(token, path));
+    }
+
+    private String getText(String token, String path) throws IOException, InterruptedException {
         for (int attempt = 0; ; attempt++) {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gateway.url() + path))
                         .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode(), path + ": " + r.body());
-                return JSON.readTree(r.body());
+                return r.body();
             } catch (IOException e) {
                 if (attempt > 20) {
                     throw e;
