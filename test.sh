@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 . scripts/lib.sh
+# The tests' own packages too (PostgreSQL for the queue's tests): see scripts/setup.sh.
+export KILN_SETUP_TESTS=1
 kiln_prepare
 echo "[test] guest image: $KILN_GUEST_DIR" >&2
 

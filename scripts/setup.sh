@@ -20,11 +20,14 @@ packages=(
   busybox-static cpio binutils zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libharfbuzz0b
   # scripts (setpriv, from util-linux, guards QEMU children); python3 makes a pty in one agent test
   util-linux procps curl python3
-  # the queue's PostgreSQL tests: scripts/test-postgres.sh runs a throwaway server from Debian's
-  # PostgreSQL (it pulls the server, psql and pg_isready, and creates the 'postgres' user the
-  # server runs as, since it refuses root)
-  postgresql
 )
+# For the tests only (./test.sh sets KILN_SETUP_TESTS=1; ./run.sh does not, since a platform on
+# one machine needs no database server): the queue's PostgreSQL tests run a throwaway server
+# from Debian's PostgreSQL (scripts/test-postgres.sh). The package pulls the server, psql and
+# pg_isready, and creates the 'postgres' user the server runs as, since it refuses root.
+if [ "${KILN_SETUP_TESTS:-0}" = 1 ]; then
+  packages+=(postgresql)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -37,7 +37,7 @@ pg_bin() {
       return 0
     fi
   done
-  die "PostgreSQL's server is not installed (no /usr/lib/postgresql/<major>/bin with initdb, pg_ctl, postgres, psql, pg_isready): run scripts/setup.sh"
+  die "PostgreSQL's server is not installed (no /usr/lib/postgresql/<major>/bin with initdb, pg_ctl, postgres, psql, pg_isready): run KILN_SETUP_TESTS=1 scripts/setup.sh (./test.sh does)"
 }
 
 # PostgreSQL refuses to run as root; as root, run it as the 'postgres' user Debian's package
@@ -60,7 +60,7 @@ start() {
   local bin data port attempt
   bin=$(pg_bin)
   if [ "$(id -u)" = 0 ]; then
-    id postgres >/dev/null 2>&1 || die "no 'postgres' user (Debian's postgresql package creates it): run scripts/setup.sh"
+    id postgres >/dev/null 2>&1 || die "no 'postgres' user (Debian's postgresql package creates it): run KILN_SETUP_TESTS=1 scripts/setup.sh (./test.sh does)"
   fi
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)

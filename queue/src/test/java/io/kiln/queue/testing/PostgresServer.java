@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * {@code SKIP LOCKED}, {@code LISTEN/NOTIFY}). Shared, because a start costs about a second and
  * {@link #freshDatabase} already gives each test class an empty schema. Never skipped: if
  * PostgreSQL is missing, {@link #shared()} throws with the script's advice (run
- * {@code scripts/setup.sh}), so a machine without it fails the build instead of passing quietly.
+ * {@code KILN_SETUP_TESTS=1 scripts/setup.sh}, as ./test.sh does), so a machine without it fails the build
+ * instead of passing quietly.
  *
  * <p>It lives in kiln-queue's test-jar so that other modules' tests share the same server code.
  */
@@ -157,7 +158,7 @@ public final class PostgresServer {
             ScriptResult.run(STOP_TIMEOUT_SECONDS, "bash", script.toString(), "stop", dir.toString());
             throw new IllegalStateException("the test PostgreSQL did not start (" + script + " start "
                     + dir + " exited " + result.exitCode() + "); if PostgreSQL is missing, run"
-                    + " scripts/setup.sh. Its output:\n" + result.stdout() + result.stderr());
+                    + " KILN_SETUP_TESTS=1 scripts/setup.sh (./test.sh does). Its output:\n" + result.stdout() + result.stderr());
         }
         return new PostgresServer(script, dir, url);
     }
