@@ -1,6 +1,10 @@
 package io.kiln.gateway;
 
 import io.kiln.gateway.api.CallsApi;
+import io.kiln.gateway.cluster.Cluster;
+import io.kiln.gateway.cluster.Forwarder;
+import io.kiln.queue.cluster.NodeTable;
+import io.kiln.invoker.call.CallDispatcher;
 import io.kiln.gateway.api.FunctionsApi;
 import io.kiln.gateway.api.HealthApi;
 import io.kiln.gateway.api.JobsApi;
@@ -67,6 +71,8 @@ public final class Gateway implements AutoCloseable {
 
     private final GatewayConfig config;
     private final TokenFile token;
+    /** Null on a single node (SQLite). */
+    private final Cluster cluster;
     private final PrometheusMeterRegistry registry;
     private final Invoker invoker;
     private final Vertx vertx;
@@ -94,16 +100,14 @@ public final class Gateway implements AutoCloseable {
     private volatile int port;
 
     private Gateway(GatewayConfig config, TokenFile token, PrometheusMeterRegistry registry, Invoker invoker,
-                    LongSupplier nanoClock) throws SQLException {
+                    LongSupplier nanoClock) throws SQLException, IOException {
         this.config = config;
-        this.token = token;
         this.registry = registry;
         this.invoker = invoker;
         this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
         // Deploys build snapshots (seconds; minutes for a first boot under TCG): their own pool,
         // allowed to run long without the blocked-thread checker's warnings.
         this.workers = vertx.createSharedWorkerExecutor("kiln-deploy", 4, 30, TimeUnit.MINUTES);
-        this.auth = new BearerAuth(token.token());
         this.rates = new RateLimiter(config.rateLimit(), config.rateBurst(), nanoClock);
         this.callbacks = new Callbacks(vertx);
         try {
@@ -113,8 +117,29 @@ public final class Gateway implements AutoCloseable {
             vertx.close();
             throw e;
         }
+        try {
+            if (config.clustered()) {
+                // The first node to start proposes the settings every node then shares: the
+                // internal credential, and its own management token (so one token works on every
+                // node; each node writes it to its token file for the local CLI).
+                NodeTable nodes = new NodeTable(queue.store().database(), Clock.systemUTC());
+                String secret = nodes.setting(Cluster.INTERNAL_SECRET, NodeTable.newSecret());
+                token = token.replacedBy(nodes.setting(Cluster.MANAGEMENT_TOKEN, token.token()));
+                this.cluster = new Cluster(nodes, queue.store(), config.cluster(), config.queue().node(),
+                        new Forwarder(vertx, config.queue().node(), secret, 1000));
+            } else {
+                this.cluster = null;
+            }
+        } catch (SQLException | IOException | RuntimeException e) {
+            queue.close();
+            callbacks.close();
+            vertx.close();
+            throw e;
+        }
+        this.token = token;
+        this.auth = new BearerAuth(token.token());
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
-                config.requestTimeoutGrace());
+                config.requestTimeoutGrace(), cluster);
         this.calls = new CallsApi(vertx, queue);
         this.scheduler = Scheduler.start(queue, invoker);
         this.schedules = new SchedulesApi(vertx, scheduler, invoker);
@@ -124,7 +149,7 @@ public final class Gateway implements AutoCloseable {
         queue.checkResults(new SqsBatchResponses());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
         this.logs = new LogsApi(vertx, invoker);
-        this.health = new HealthApi(invoker, queue, registry, () -> draining);
+        this.health = new HealthApi(invoker, queue, registry, () -> draining, cluster, this::load);
         this.metrics = new GatewayMetrics(registry);
         this.router = routes();
     }
@@ -144,6 +169,8 @@ public final class Gateway implements AutoCloseable {
     public static Gateway start(GatewayConfig config, LongSupplier nanoClock) throws IOException {
         TokenFile token = TokenFile.loadOrCreate(config.dataDir());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Every series says which node it is from, so a cluster's scrapes can be put side by side.
+        registry.config().commonTags("node", config.queue().node());
         Invoker invoker = Invoker.start(config.invoker(), registry);
         Gateway g;
         try {
@@ -152,12 +179,19 @@ public final class Gateway implements AutoCloseable {
             invoker.close();
             throw new IOException("cannot open the queue's store (" + config.queue().url().replaceAll(
                     "password=[^&]*", "password=***") + "): " + e.getMessage(), e);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             invoker.close();
             throw e;
         }
         try {
             g.listen();
+            if (g.cluster != null) {
+                g.cluster.join(config.cluster().urlFor(config.host(), g.port), invoker.engine().engine().name(),
+                        g::load);
+            }
+        } catch (SQLException e) {
+            g.shutdown(Duration.ZERO);
+            throw new IOException("cannot join the cluster: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             g.shutdown(Duration.ZERO);
             throw e;
@@ -281,7 +315,12 @@ public final class Gateway implements AutoCloseable {
             metrics.request(route == null ? "unmatched" : route, ctx.request().method().name(),
                     ctx.response().getStatusCode(), System.nanoTime() - start);
         });
+        ctx.response().putHeader(Forwarder.NODE, config.queue().node());
         if (draining && !ctx.request().path().equals("/healthz")) {
+            if (ctx.request().getHeader(Forwarder.INTERNAL) != null) {
+                // A peer that has not yet seen this node draining: it takes the call elsewhere.
+                ctx.response().putHeader(Forwarder.ELSEWHERE, "draining");
+            }
             ctx.response().putHeader("Connection", "close");
             Replies.error(ctx, new ApiError(503, "shutting_down", "the platform is shutting down", null,
                     Duration.ofSeconds(5)), 0);
@@ -375,6 +414,19 @@ public final class Gateway implements AutoCloseable {
         return queue;
     }
 
+    /** Null on a single node. */
+    public Cluster cluster() {
+        return cluster;
+    }
+
+    /** This node's load as its heartbeat publishes it and /healthz shows it: the pool's numbers. */
+    private String load() {
+        CallDispatcher.PoolState p = invoker.poolState();
+        return Json.object().put("callsInFlight", p.inFlight()).put("queuedCalls", p.queued())
+                .put("liveInstances", p.liveInstances()).put("memoryReservedMib", p.reservedMib())
+                .put("memoryBudgetMib", p.budgetMib()).toString();
+    }
+
     public Scheduler scheduler() {
         return scheduler;
     }
@@ -399,12 +451,17 @@ public final class Gateway implements AutoCloseable {
         }
         draining = true;
         long start = System.nanoTime();
-        // Queue work not yet started stays queued (durably) for the next start; what runs drains.
+        if (cluster != null) {
+            cluster.drain(); // peers stop sending calls here
+        }
+        // Queue work not yet started stays queued (durably) for the next start or another node;
+        // what runs drains.
         scheduler.close();
         queue.stopClaiming();
         invoker.shutdown(drain);
         queue.awaitIdle(Duration.ofSeconds(5));
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        // Calls this node sent to peers are answered there: give them the drain too.
+        long deadline = start + Math.max(Duration.ofSeconds(2).toNanos(), drain.toNanos());
         while (triggers.inFlight() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
@@ -418,6 +475,9 @@ public final class Gateway implements AutoCloseable {
                 server.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             }
             jobs.close();
+            if (cluster != null) {
+                cluster.close(); // what still runs goes back to the queue for the peers; the row says stopped
+            }
             queue.close();
             callbacks.close();
             workers.close();

@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 
@@ -25,10 +26,11 @@ import java.time.Duration;
  * @param queue               the durable queue under async calls and events
  * @param jobsInputDir        the directory batch jobs may read input files from (relative paths
  *                            only, never out of it); null: jobs take uploads only
+ * @param cluster             how the node joins a cluster, when its queue's store is PostgreSQL
  */
 public record GatewayConfig(String host, int port, InvokerConfig invoker, long maxBodyBytes, long maxJarBytes,
                             int maxHeaderBytes, double rateLimit, int rateBurst, Duration requestTimeoutGrace,
-                            Duration drain, QueueConfig queue, Path jobsInputDir) {
+                            Duration drain, QueueConfig queue, Path jobsInputDir, ClusterConfig cluster) {
 
     public static final long MIB = 1L << 20;
 
@@ -61,7 +63,8 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
      */
     public static GatewayConfig defaults(Path dataDir) {
         return new GatewayConfig("127.0.0.1", 8080, InvokerConfig.defaults(dataDir), 6 * MIB, 256 * MIB, 8192,
-                0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir), null);
+                0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir), null,
+                ClusterConfig.defaults());
     }
 
     public Path dataDir() {
@@ -70,47 +73,57 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withListen(String h, int p) {
         return new GatewayConfig(h, p, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
     }
 
     public GatewayConfig withInvoker(InvokerConfig i) {
         return new GatewayConfig(host, port, i, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
     }
 
     public GatewayConfig withMaxBodyBytes(long n) {
         return new GatewayConfig(host, port, invoker, n, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
     }
 
     public GatewayConfig withMaxJarBytes(long n) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, n, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
     }
 
     /** {@code perSecond} calls per second per function (0: no limit), at most {@code burst} at once. */
     public GatewayConfig withRateLimit(double perSecond, int burst) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, perSecond, burst,
-                requestTimeoutGrace, drain, queue, jobsInputDir);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
     }
 
     public GatewayConfig withRequestTimeoutGrace(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                d, drain, queue, jobsInputDir);
+                d, drain, queue, jobsInputDir, cluster);
     }
 
     public GatewayConfig withDrain(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, d, queue, jobsInputDir);
+                requestTimeoutGrace, d, queue, jobsInputDir, cluster);
     }
 
     public GatewayConfig withQueue(QueueConfig q) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, q, jobsInputDir);
+                requestTimeoutGrace, drain, q, jobsInputDir, cluster);
+    }
+
+    public GatewayConfig withCluster(ClusterConfig c) {
+        return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
+                requestTimeoutGrace, drain, queue, jobsInputDir, c);
+    }
+
+    /** Whether the node shares its store with others: PostgreSQL. SQLite is one node's own file. */
+    public boolean clustered() {
+        return queue.url().startsWith("jdbc:postgresql:");
     }
 
     public GatewayConfig withJobsInputDir(Path dir) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, dir);
+                requestTimeoutGrace, drain, queue, dir, cluster);
     }
 }

@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 import io.kiln.invoker.engine.EngineSelector;
@@ -36,6 +37,8 @@ public final class Main {
         FLAGS.put("--node", "KILN_NODE");
         FLAGS.put("--queue-concurrency", "KILN_QUEUE_CONCURRENCY");
         FLAGS.put("--jobs-input-dir", "KILN_JOBS_INPUT_DIR");
+        FLAGS.put("--advertise-url", "KILN_ADVERTISE_URL");
+        FLAGS.put("--node-timeout-s", "KILN_NODE_TIMEOUT_S");
     }
 
     private Main() {
@@ -172,7 +175,15 @@ public final class Main {
         if (values.containsKey("--jobs-input-dir")) {
             c = c.withJobsInputDir(Path.of(values.get("--jobs-input-dir")).toAbsolutePath());
         }
-        return c;
+        ClusterConfig cluster = c.cluster();
+        if (values.containsKey("--advertise-url")) {
+            cluster = cluster.withAdvertiseUrl(values.get("--advertise-url"));
+        }
+        if (values.containsKey("--node-timeout-s")) {
+            cluster = cluster.withNodeTimeout(Duration.ofSeconds(number("--node-timeout-s",
+                    values.get("--node-timeout-s"))));
+        }
+        return c.withCluster(cluster);
     }
 
     private static long number(String flag, String v) {
@@ -205,7 +216,11 @@ public final class Main {
                   --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)
                   --queue-url U          the durable queue's store: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB?user=..
                                          (KILN_QUEUE_URL, default jdbc:sqlite:<data-dir>/queue.db)
-                  --node NAME            this node's name in the queue (KILN_NODE, default local)
+                  --node NAME            this node's name, unique in a cluster (KILN_NODE, default local)
+                  --advertise-url U      how the other nodes reach this one, http://HOST:PORT (KILN_ADVERTISE_URL,
+                                         default the listen address; needed when listening on 0.0.0.0)
+                  --node-timeout-s N     a node silent this long is declared dead and its work given to the others
+                                         (KILN_NODE_TIMEOUT_S, default 10)
                   --queue-concurrency N  queue items (async calls, events, callbacks) run at once (KILN_QUEUE_CONCURRENCY, default 64)
                   --jobs-input-dir D     batch jobs may read input files under D (KILN_JOBS_INPUT_DIR; default none:
                                          jobs take uploads only)"""

@@ -135,8 +135,8 @@ class GatewayJobsTest {
         }
         assertEquals(List.of(), lines("/v1/jobs/" + id + "/failures"));
         String metrics = SERVER.anonymous().get("/metrics").then().statusCode(200).extract().asString();
-        assertTrue(metrics.contains("\nkiln_jobs_running "), metrics);
-        assertTrue(metrics.contains("\nkiln_jobs_records{state=\"in_flight\"} "), metrics);
+        assertTrue(metrics.contains("\nkiln_jobs_running{node=\"local\"} "), metrics);
+        assertTrue(metrics.contains("\nkiln_jobs_records{node=\"local\",state=\"in_flight\"} "), metrics);
         List<String> listed = SERVER.given().get("/v1/jobs").then().statusCode(200).extract().jsonPath()
                 .getList("jobs.id");
         assertTrue(listed.contains(id));

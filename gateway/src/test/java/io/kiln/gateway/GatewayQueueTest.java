@@ -196,9 +196,11 @@ class GatewayQueueTest {
         await(SERVER.given().body("m").post("/async-function/echo").then().statusCode(202).extract().jsonPath()
                 .getString("callId"));
         String metrics = SERVER.anonymous().get("/metrics").then().statusCode(200).extract().asString();
-        for (String name : List.of("kiln_queue_items{state=\"available\"}", "kiln_queue_items{state=\"dead\"}",
-                "kiln_queue_oldest_available_age_seconds", "kiln_queue_attempts_total{outcome=\"succeeded\"}",
-                "kiln_queue_dead_letters_total")) {
+        // Every series carries the node it comes from.
+        for (String name : List.of("kiln_queue_items{node=\"local\",state=\"available\"}",
+                "kiln_queue_items{node=\"local\",state=\"dead\"}", "kiln_queue_oldest_available_age_seconds{node=\"local\"}",
+                "kiln_queue_attempts_total{node=\"local\",outcome=\"succeeded\"}",
+                "kiln_queue_dead_letters_total{node=\"local\"}")) {
             assertTrue(metrics.contains(name), name + " is not in /metrics");
         }
     }

@@ -3,6 +3,7 @@ package io.kiln.invoker;
 import io.kiln.invoker.call.CallDispatcher;
 import io.kiln.invoker.call.Clock;
 import io.kiln.invoker.call.CallException;
+import io.kiln.invoker.call.IfBusy;
 import io.kiln.invoker.call.CallRequest;
 import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.engine.Engine;
@@ -227,16 +228,15 @@ public final class Invoker implements AutoCloseable {
 
     /** Calls the current version of {@code function}; fails with {@link CallException}. */
     public CompletableFuture<CallResult> invoke(String function, CallRequest request) {
-        return invoke(function, request, null);
+        return invoke(function, request, IfBusy.QUEUE);
     }
 
     /**
-     * As {@link #invoke(String, CallRequest)}; {@code onDispatch} runs once when the call leaves
-     * the queue for an instance (the gateway's async calls go from queued to running then). It
-     * runs on an invoker thread and must be quick.
+     * As {@link #invoke(String, CallRequest)}; with {@link IfBusy#REFUSE} a call that would wait
+     * for an instance fails at once with {@code at_capacity} (a node then sends it to the next).
      */
-    public CompletableFuture<CallResult> invoke(String function, CallRequest request, Runnable onDispatch) {
-        return dispatcher.submit(function, request, onDispatch).whenComplete((r, e) -> metrics.outcome(function,
+    public CompletableFuture<CallResult> invoke(String function, CallRequest request, IfBusy ifBusy) {
+        return dispatcher.submit(function, request, ifBusy).whenComplete((r, e) -> metrics.outcome(function,
                 e == null ? "ok" : e instanceof CallException c ? c.code()
                         : e.getCause() instanceof CallException c ? c.code() : "internal_error"));
     }

@@ -161,22 +161,19 @@ class ProcessEngineInvokerTest {
     }
 
     @Test
-    void theDispatchCallbackRunsWhenACallLeavesTheQueue() throws IOException {
+    void aCallThatMayNotWaitIsRefusedAtCapacityWhileAQueuedOneWaits() throws IOException {
         open(config(1024).withQueue(5, Duration.ofSeconds(20)));
         deploy("one", probe(256).withMaxConcurrency(1));
-        java.util.concurrent.atomic.AtomicInteger first = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger second = new java.util.concurrent.atomic.AtomicInteger();
-        CompletableFuture<CallResult> running = invoker.invoke("one",
-                io.kiln.invoker.call.CallRequest.of("sleep 800".getBytes()), first::incrementAndGet);
-        Await.until(SETTLE, 1, first::get, "the first call dispatched");
+        CompletableFuture<CallResult> running = start(invoker, "one", "sleep 800");
+        Await.until(SETTLE, 1, () -> invoker.state("one").inFlight(), "the first call running");
+        CallException refused = failure(invoker.invoke("one",
+                io.kiln.invoker.call.CallRequest.of("count".getBytes()), io.kiln.invoker.call.IfBusy.REFUSE));
+        assertEquals(CallException.Codes.AT_CAPACITY, refused.code());
         CompletableFuture<CallResult> waiting = invoker.invoke("one",
-                io.kiln.invoker.call.CallRequest.of("count".getBytes()), second::incrementAndGet);
-        Await.until(SETTLE, 1, () -> invoker.state("one").queued(), "calls waiting");
-        assertEquals(0, second.get(), "still queued behind the first");
+                io.kiln.invoker.call.CallRequest.of("count".getBytes()), io.kiln.invoker.call.IfBusy.QUEUE);
+        assertEquals(1, invoker.state("one").queued());
         join(running);
-        assertEquals("calls=2", text(join(waiting)));
-        assertEquals(1, first.get());
-        assertEquals(1, second.get());
+        assertEquals("calls=2", text(join(waiting)), "the refused call never reached the instance");
     }
 
     @Test

@@ -479,8 +479,29 @@ public final class QueueStore {
                 "its node restarted while the attempt ran");
     }
 
+    /**
+     * Inside the caller's transaction: every item {@code node} holds running is returned to the
+     * queue (or dead-lettered, out of retries) as an interrupted attempt, whoever its lease
+     * owner. For a node declared dead by a peer, and for a node's own leftovers as it stops.
+     */
+    public int rescueNode(Connection c, String node, String why) throws SQLException {
+        int n = rescue(c, "lease_node = ?", node, null, why);
+        if (n > 0) {
+            db.notifyReady(c); // at commit: every node's workers look again
+        }
+        return n;
+    }
+
     private int rescue(String where, Object a, Object b, String why) throws SQLException {
-        int n = db.transaction(c -> {
+        int n = db.transaction(c -> rescue(c, where, a, b, why));
+        if (n > 0) {
+            ready();
+        }
+        return n;
+    }
+
+    private int rescue(Connection c, String where, Object a, Object b, String why) throws SQLException {
+        {
             long now = clock.millis();
             List<QueueItem> lost = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM queue_items WHERE state = 'running'"
@@ -500,11 +521,7 @@ public final class QueueStore {
                 retryOrDead(c, i, now, true, "interrupted", "attempt " + i.attempt() + " was interrupted: " + why, null);
             }
             return lost.size();
-        });
-        if (n > 0) {
-            ready();
         }
-        return n;
     }
 
     private static void set(PreparedStatement s, int i, Object v) throws SQLException {

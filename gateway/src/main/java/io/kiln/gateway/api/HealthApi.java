@@ -1,7 +1,12 @@
 package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.cluster.Cluster;
+import io.kiln.gateway.cluster.Membership;
 import io.kiln.gateway.http.Json;
+import io.kiln.queue.cluster.NodeRow;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.util.function.Supplier;
 import io.kiln.gateway.http.Replies;
 import io.kiln.gateway.events.EventQueue;
 import io.kiln.invoker.Invoker;
@@ -28,9 +33,15 @@ public final class HealthApi {
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier draining;
     private final Buffer openapi;
+    /** Null on a single node. */
+    private final Cluster cluster;
+    private final Supplier<String> load;
 
-    public HealthApi(Invoker invoker, EventQueue queue, PrometheusMeterRegistry registry, BooleanSupplier draining) {
+    public HealthApi(Invoker invoker, EventQueue queue, PrometheusMeterRegistry registry, BooleanSupplier draining,
+                     Cluster cluster, Supplier<String> load) {
         this.invoker = invoker;
+        this.cluster = cluster;
+        this.load = load;
         this.queue = queue;
         this.registry = registry;
         this.draining = draining;
@@ -82,7 +93,42 @@ public final class HealthApi {
         h.putObject("queue").put("store", queue.describe()).put("node", queue.config().node())
                 .put("available", q.available()).put("running", q.running()).put("dead", q.dead())
                 .put("oldestAvailable", q.oldestAvailable() == null ? null : q.oldestAvailable().toString());
+        h.put("node", queue.config().node());
+        h.set("nodes", nodes(closing));
         Replies.json(ctx, closing ? 503 : 200, h);
+    }
+
+    /**
+     * Every node of the cluster as the last heartbeat showed it (at most a heartbeat old), or on
+     * a single node just this one, now.
+     */
+    private ArrayNode nodes(boolean closing) {
+        ArrayNode list = Json.array();
+        Membership m = cluster == null ? null : cluster.membership();
+        if (m == null) {
+            list.addObject().put("node", queue.config().node()).put("self", true)
+                    .put("state", closing ? NodeRow.DRAINING : NodeRow.UP).put("live", !closing)
+                    .put("engine", invoker.engine().engine().name()).set("load", parse(load.get()));
+            return list;
+        }
+        Membership.View v = m.view();
+        java.time.Instant now = java.time.Instant.now();
+        for (Membership.Node n : v.nodes()) {
+            ObjectNode o = list.addObject().put("node", n.name()).put("self", n.name().equals(v.self()))
+                    .put("url", n.url()).put("state", n.state()).put("live", n.live()).put("engine", n.engine())
+                    .put("startedAt", n.startedAt().toString())
+                    .put("heartbeatAgeMs", Math.max(0, java.time.Duration.between(n.heartbeatAt(), now).toMillis()));
+            o.set("load", parse(n.load()));
+        }
+        return list;
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            return Json.object();
+        }
     }
 
     public void metrics(RoutingContext ctx) {

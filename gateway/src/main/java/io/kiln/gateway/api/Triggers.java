@@ -2,6 +2,8 @@ package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.auth.BearerAuth;
+import io.kiln.gateway.cluster.Cluster;
+import io.kiln.gateway.cluster.Forwarder;
 import io.kiln.gateway.events.CallView;
 import io.kiln.gateway.events.EventQueue;
 import io.kiln.gateway.http.ApiError;
@@ -13,7 +15,9 @@ import io.kiln.gateway.http.Replies;
 import io.kiln.gateway.http.Reply;
 import io.kiln.gateway.limits.RateLimiter;
 import io.kiln.invoker.Invoker;
+import io.kiln.invoker.call.CallException;
 import io.kiln.invoker.call.CallRequest;
+import io.kiln.invoker.call.IfBusy;
 import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.call.CallTimings;
 import io.kiln.invoker.store.FunctionVersion;
@@ -28,6 +32,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,10 +57,13 @@ public final class Triggers {
     private final long maxBody;
     private final Duration grace;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Null on a single node. */
+    private final Cluster cluster;
 
     public Triggers(Vertx vertx, Invoker invoker, BearerAuth auth, RateLimiter rates, EventQueue queue,
-                    long maxBody, Duration grace) {
+                    long maxBody, Duration grace, Cluster cluster) {
         this.vertx = vertx;
+        this.cluster = cluster;
         this.invoker = invoker;
         this.auth = auth;
         this.rates = rates;
@@ -69,17 +77,26 @@ public final class Triggers {
         return inFlight.get();
     }
 
-    /** Auth, existence and the rate limit; the function's current version. */
-    private FunctionVersion admit(RoutingContext ctx, String name) {
+    /**
+     * Auth, existence and the rate limit; the function's current version. A call a peer
+     * forwarded was counted against the rate limit where it came in, and a function this node
+     * has not caught up with yet sends it back to be run elsewhere.
+     */
+    private FunctionVersion admit(RoutingContext ctx, String name, boolean forwarded) {
         FunctionVersion fn = invoker.current(name).orElse(null);
         // A caller without the token learns nothing about private or missing functions: both are 401.
         if (fn == null || !fn.config().publicInvoke()) {
             auth.require(ctx.request().getHeader("Authorization"));
         }
+        if (fn == null && forwarded) {
+            ctx.response().putHeader(Forwarder.ELSEWHERE, "not_deployed_here");
+            throw new ApiError(503, "not_deployed_here", "node " + cluster.self() + " does not have " + name
+                    + " yet");
+        }
         if (fn == null) {
             throw ApiError.notFound("no function named " + name);
         }
-        Duration wait = rates.acquire(name);
+        Duration wait = forwarded ? null : rates.acquire(name);
         if (wait != null) {
             throw new ApiError(429, "rate_limited", "function " + name + " is over its rate limit; try again later",
                     null, wait);
@@ -89,10 +106,18 @@ public final class Triggers {
 
     // ---- sync ---------------------------------------------------------------------------
 
+    /**
+     * A synchronous call. On one node it runs here. In a cluster it goes to its function's home
+     * node (rendezvous hashing over the live nodes) and, when that node cannot start it at once
+     * or cannot be reached, to the next in the function's order; a call that no node can start
+     * at once waits in this node's queue. Every hop is at most one: a forwarded call runs where
+     * it lands or comes back with {@link Forwarder#ELSEWHERE}.
+     */
     public void sync(RoutingContext ctx) {
         String name = ctx.pathParam("name");
-        FunctionVersion fn = admit(ctx, name);
         HttpServerRequest request = ctx.request();
+        boolean forwarded = cluster != null && cluster.forwarded(request);
+        FunctionVersion fn = admit(ctx, name, forwarded);
         Context context = vertx.getOrCreateContext();
         String rest = HttpHead.rest(request.path(), ctx.normalizedPath(), "/function/" + name);
         inFlight.incrementAndGet();
@@ -105,23 +130,99 @@ public final class Triggers {
             long callId = CallRequest.newId();
             CallRequest call = new CallRequest(callId, body.result().getBytes(), HttpHead.of(request, rest), null);
             Duration timeout = fn.config().timeout().plus(grace);
+            long deadline = System.nanoTime() + timeout.toNanos();
             long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> Replies.error(ctx,
                     new ApiError(504, "gateway_timeout", "no answer from " + name + " within " + timeout.toMillis()
                             + " ms (its timeout plus " + grace.toMillis() + " ms to queue and start)"), callId));
-            invoker.invoke(name, call).whenComplete((result, error) -> context.runOnContext(v -> {
-                vertx.cancelTimer(timer);
-                try {
-                    if (error != null) {
-                        Replies.error(ctx, CallErrors.of(error), callId);
-                    } else {
-                        respond(ctx, result);
-                    }
-                } catch (RuntimeException e) {
-                    Replies.error(ctx, CallErrors.of(e), callId);
-                }
-            }));
+            SyncCall sc = new SyncCall(ctx, context, name, call, body.result(), timer, deadline);
+            if (forwarded) {
+                boolean refuse = "refuse".equals(request.getHeader(Forwarder.IF_BUSY));
+                runHere(sc, refuse ? IfBusy.REFUSE : IfBusy.QUEUE, () -> sc.finish(() -> {
+                    ctx.response().putHeader(Forwarder.ELSEWHERE, "at_capacity");
+                    Replies.error(ctx, new ApiError(503, "at_capacity", "node " + cluster.self()
+                            + " cannot start a call of " + name + " at once"), callId);
+                }));
+            } else if (cluster == null) {
+                runHere(sc, IfBusy.QUEUE, null);
+            } else {
+                route(sc, cluster.rank(name), 0);
+            }
         }));
     }
+
+    /** One synchronous call on its way: what routing needs to try it here or elsewhere, and to answer once. */
+    private record SyncCall(RoutingContext ctx, Context context, String function, CallRequest call, Buffer body,
+                            long timer, long deadlineNanos) {
+
+        /** Writes the answer on the request's event loop, once, unless the 504 went first or the client left. */
+        void finish(Runnable answer) {
+            context.runOnContext(v -> {
+                ctx.vertx().cancelTimer(timer);
+                if (ctx.response().ended() || ctx.response().closed()) {
+                    return;
+                }
+                try {
+                    answer.run();
+                } catch (RuntimeException e) {
+                    Replies.error(ctx, CallErrors.of(e), call.callId());
+                }
+            });
+        }
+    }
+
+    /** Tries {@code ranked[i]}, then the next; past the last, the call waits here. */
+    private void route(SyncCall sc, List<String> ranked, int i) {
+        if (sc.ctx().response().ended() || sc.ctx().response().closed()) {
+            return; // timed out meanwhile, or the client left
+        }
+        if (i >= ranked.size()) {
+            runHere(sc, IfBusy.QUEUE, null);
+            return;
+        }
+        String node = ranked.get(i);
+        String url = cluster.url(node);
+        if (node.equals(cluster.self()) || url == null) {
+            runHere(sc, IfBusy.REFUSE, () -> sc.context().runOnContext(v -> route(sc, ranked, i + 1)));
+            return;
+        }
+        HttpServerRequest request = sc.ctx().request();
+        long left = Math.max(1, (sc.deadlineNanos() - System.nanoTime()) / 1_000_000);
+        cluster.forwarder().forward(url, request.method(), request.uri(), request.headers(), sc.body(), true, left)
+                .onComplete(done -> {
+                    Forwarder.Outcome o = done.succeeded() ? done.result() : new Forwarder.Failed(String.valueOf(
+                            done.cause()));
+                    if (o instanceof Forwarder.Elsewhere) {
+                        sc.context().runOnContext(v -> route(sc, ranked, i + 1));
+                    } else if (o instanceof Forwarder.Answered a) {
+                        sc.finish(() -> a.writeTo(sc.ctx().response()));
+                    } else if (o instanceof Forwarder.Failed f) {
+                        sc.finish(() -> Replies.error(sc.ctx(), new ApiError(502, "node_failed", "node " + node
+                                + " failed while it had the call (" + f.why() + "); it may have run"),
+                                sc.call().callId()));
+                    }
+                });
+    }
+
+    /**
+     * Runs the call on this node. With {@link IfBusy#REFUSE}, {@code atCapacity} runs instead of
+     * an answer when the call cannot start at once.
+     */
+    private void runHere(SyncCall sc, IfBusy ifBusy, Runnable atCapacity) {
+        invoker.invoke(sc.function(), sc.call(), ifBusy).whenComplete((result, error) -> {
+            if (error != null && atCapacity != null && CallErrors.code(error).equals(CallException.Codes.AT_CAPACITY)) {
+                atCapacity.run();
+                return;
+            }
+            sc.finish(() -> {
+                if (error != null) {
+                    Replies.error(sc.ctx(), CallErrors.of(error), sc.call().callId());
+                } else {
+                    respond(sc.ctx(), result);
+                }
+            });
+        });
+    }
+
 
     /** A completion handler whose unexpected exceptions become the route's failure (a JSON 500), not a hung request. */
     static <T> io.vertx.core.Handler<T> guarded(RoutingContext ctx, io.vertx.core.Handler<T> h) {
@@ -195,7 +296,7 @@ public final class Triggers {
             checkCallback(callback);
         }
         String key = idempotencyKey(request.getHeader(IDEMPOTENCY_KEY));
-        FunctionVersion fn = admit(ctx, name);
+        FunctionVersion fn = admit(ctx, name, false);
         Context context = vertx.getOrCreateContext();
         Bodies.read(request, maxBody, "the request body").onComplete(guarded(ctx, body -> {
             if (body.failed()) {

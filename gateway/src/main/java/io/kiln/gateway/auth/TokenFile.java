@@ -55,6 +55,28 @@ public record TokenFile(String token, Path path, boolean created) {
         return new TokenFile(read(path), path, false);
     }
 
+    /**
+     * This file made to hold {@code shared} instead (a cluster's one token, which the first node
+     * to start proposed): written whole to a private temp file and renamed over the old one.
+     */
+    public TokenFile replacedBy(String shared) throws IOException {
+        if (shared.equals(token)) {
+            return this;
+        }
+        Path temp = Files.createTempFile(path.getParent(), ".token-", ".tmp",
+                PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        try {
+            try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.WRITE, StandardOpenOption.SYNC)) {
+                out.write((shared + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            Files.move(temp, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        return new TokenFile(shared, path, false);
+    }
+
     private static String read(Path path) throws IOException {
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
         if (!OWNER_ONLY.containsAll(perms)) {

@@ -21,6 +21,7 @@ public final class CallErrors {
             Map.entry(CallException.Codes.QUEUE_FULL, 429),
             Map.entry(CallException.Codes.QUEUE_TIMEOUT, 503),
             Map.entry(CallException.Codes.SHUTTING_DOWN, 503),
+            Map.entry(CallException.Codes.AT_CAPACITY, 503),
             Map.entry(CallException.Codes.TIMEOUT, 504),
             Map.entry(CallException.Codes.CRASHED, 502),
             Map.entry(CallException.Codes.PROTOCOL, 502),
@@ -36,6 +37,12 @@ public final class CallErrors {
 
     public static int status(String code) {
         return STATUS.getOrDefault(code, 502);
+    }
+
+    /** The code of a call future's failure: its {@link CallException}'s, else {@code internal_error}. */
+    public static String code(Throwable t) {
+        Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        return e instanceof CallException c ? c.code() : "internal_error";
     }
 
     /** Any failure of a call future as an {@link ApiError}: unknown ones are a 500 without details. */

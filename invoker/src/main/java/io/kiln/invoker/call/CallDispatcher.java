@@ -179,17 +179,16 @@ public final class CallDispatcher implements AutoCloseable {
 
     /** Admits a call, or fails it with {@code not_found}, {@code too_many_requests} or {@code shutting_down}. */
     public CompletableFuture<CallResult> submit(String function, CallRequest request) {
-        return submit(function, request, null);
+        return submit(function, request, IfBusy.QUEUE);
     }
 
     /**
-     * As {@link #submit(String, CallRequest)}; {@code onDispatch}, if not null, runs once when the
-     * call leaves the queue for an instance (warm, or before its cold start), on a VM thread. It
-     * must be quick; it never runs for a call refused or timed out in the queue. Never blocks:
-     * the call is posted to the dispatcher.
+     * As {@link #submit(String, CallRequest)}; with {@link IfBusy#REFUSE} a call that would have to
+     * wait is refused at once with {@code at_capacity} instead. Never blocks: the call is posted to
+     * the dispatcher.
      */
-    public CompletableFuture<CallResult> submit(String function, CallRequest request, Runnable onDispatch) {
-        PendingCall call = new PendingCall(function, request, onDispatch, clock.nanoTime());
+    public CompletableFuture<CallResult> submit(String function, CallRequest request, IfBusy ifBusy) {
+        PendingCall call = new PendingCall(function, request, ifBusy, clock.nanoTime());
         mailbox.execute(() -> admit(call));
         return call.result;
     }
@@ -207,7 +206,14 @@ public final class CallDispatcher implements AutoCloseable {
             return;
         }
         pump();
-        if (call.queueTimer == null && !call.result.isDone() && admission.get(call.function).queue.contains(call)) {
+        Admission.Function f = admission.get(call.function);
+        if (call.ifBusy == IfBusy.REFUSE && !call.result.isDone() && f.queue.remove(call)) {
+            fail(call, new CallException(call.request.callId(), CallException.Codes.AT_CAPACITY, "function "
+                    + f.name + " cannot start the call at once here (calls in flight " + f.inFlight + " of "
+                    + f.config().maxConcurrency() + ", memory budget " + pool.budgetMib() + " MiB)", null, null));
+            return;
+        }
+        if (call.queueTimer == null && !call.result.isDone() && f.queue.contains(call)) {
             // Armed only for a call that has to wait: most calls leave the queue at once.
             Duration left = queueTimeout.minusNanos(clock.nanoTime() - call.admittedNanos);
             call.queueTimer = clock.schedule(left.isNegative() ? Duration.ZERO : left,
@@ -267,7 +273,6 @@ public final class CallDispatcher implements AutoCloseable {
             PendingCall call = leaveQueue(f);
             InstanceHandle handle = warm.handle();
             vmThreads.execute(() -> {
-                call.dispatched();
                 events.started(f.name, false, 0);
                 invoke(call, f, warm, handle, config, false, 0);
             });
@@ -378,7 +383,6 @@ public final class CallDispatcher implements AutoCloseable {
 
     private void coldStart(PendingCall call, Admission.Function f, PoolEntry e, FunctionTemplate template,
                            LogSink logs) {
-        call.dispatched();
         long start = clock.nanoTime();
         InstanceHandle handle;
         try {

@@ -17,6 +17,8 @@ public final class CallException extends RuntimeException {
         public static final String NOT_FOUND = "not_found";
         public static final String QUEUE_FULL = "too_many_requests";
         public static final String QUEUE_TIMEOUT = "no_capacity";
+        /** Refused instead of queued ({@link IfBusy#REFUSE}): another node may take it. */
+        public static final String AT_CAPACITY = "at_capacity";
         public static final String TIMEOUT = "timeout";
         public static final String CRASHED = "instance_crashed";
         public static final String PROTOCOL = "protocol_violation";

@@ -126,6 +126,29 @@ class CallDispatcherTest {
     }
 
     @Test
+    void aCallThatMayNotWaitIsRefusedAtCapacityAndOneThatCanStartRuns() {
+        CallDispatcher d = dispatcher(512, 10);
+        d.activate(template("one", 1, fn(256).withMaxConcurrency(1)), null, null);
+        d.activate(template("two", 1, fn(256)), null, null);
+        CompletableFuture<CallResult> running = d.submit("one", CallRequest.of(new byte[]{'1'}), IfBusy.REFUSE);
+        FakeInstance i = engine.busyOne("one");
+        CallException refused = failure(d.submit("one", CallRequest.of(new byte[]{'2'}), IfBusy.REFUSE));
+        assertEquals(CallException.Codes.AT_CAPACITY, refused.code());
+        assertEquals(0, d.state("one").queued(), "a refused call leaves no trace in the queue");
+        // "two" fits in the budget's other 256 MiB: it starts cold rather than being refused.
+        CompletableFuture<CallResult> other = d.submit("two", CallRequest.of(new byte[]{'3'}), IfBusy.REFUSE);
+        engine.busyOne("two").answer("t");
+        assertEquals("t", text(other));
+        // With the budget full (one busy, two idle), a third function has to wait for memory: refused.
+        d.activate(template("three", 1, fn(256)), null, null);
+        CallException noRoom = failure(d.submit("three", CallRequest.of(new byte[]{'4'}), IfBusy.REFUSE));
+        assertEquals(CallException.Codes.AT_CAPACITY, noRoom.code());
+        i.answer("r1");
+        assertEquals("r1", text(running));
+        assertEquals(List.of("1"), i.inputs());
+    }
+
+    @Test
     void aCallWaitingPastTheQueueTimeoutIsRefusedAndADispatchedOneIsNot() {
         CallDispatcher d = dispatcher(1024, 10);
         d.activate(template("one", 1, fn(256).withMaxConcurrency(1)), null, null);

@@ -1,0 +1,1 @@
+-- Placeholder: the shared function catalog (issue 18) replaces this file before release.
