@@ -61,7 +61,31 @@ final class InfoCommand implements Callable<Integer> {
         row(sb, "kvm", kvm.path("kind").asText("?") + (kvm.hasNonNull("reason") ? " — " + kvm.path("reason").asText() : ""));
         row(sb, "pool", pool(h.path("pool")));
         row(sb, "functions", h.path("functions").asText("?"));
+        JsonNode nodes = h.path("nodes");
+        if (nodes.isArray() && nodes.size() > 0) {
+            row(sb, "node", h.path("node").asText("?") + (nodes.size() == 1 ? " (a single node)"
+                    : " (one of " + nodes.size() + " nodes sharing " + h.path("queue").path("store").asText("?") + ")"));
+            if (nodes.size() > 1) {
+                sb.append(nodesTable(nodes));
+            }
+        }
         return sb.toString();
+    }
+
+    /** The cluster's nodes: one row each with its state, engine, heartbeat age and load. */
+    static String nodesTable(JsonNode nodes) {
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode n : nodes) {
+            JsonNode load = n.path("load");
+            rows.add(List.of(n.path("node").asText() + (n.path("self").asBoolean() ? " *" : ""),
+                    n.path("state").asText("?") + (n.path("live").asBoolean() ? "" : " (not routed to)"),
+                    n.path("engine").asText("?"), n.path("url").asText("-"),
+                    n.has("heartbeatAgeMs") ? Format.millis(n.path("heartbeatAgeMs").asLong()) + " ago" : "-",
+                    load.path("callsInFlight").asText("?") + " in flight, " + load.path("liveInstances").asText("?")
+                            + " instances, " + load.path("memoryReservedMib").asText("?") + "/"
+                            + load.path("memoryBudgetMib").asText("?") + " MiB"));
+        }
+        return Format.table(List.of("NODE", "STATE", "ENGINE", "URL", "HEARTBEAT", "LOAD"), rows);
     }
 
     private static void row(StringBuilder sb, String key, String value) {

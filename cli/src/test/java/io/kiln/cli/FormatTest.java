@@ -186,6 +186,31 @@ class FormatTest {
     }
 
     @Test
+    void infoListsTheClusterNodesWithTheirStateAndLoad() {
+        Settings s = new Settings(URI.create("http://127.0.0.1:8080"), "default", "t", "KILN_TOKEN");
+        String text = InfoCommand.text(Json.parse("""
+                {"status":"ok","engine":{"name":"process","isolated":false},"queue":{"store":"PostgreSQL 15.8"},
+                 "node":"b","nodes":[
+                  {"node":"a","self":false,"url":"http://10.0.0.1:8080","state":"up","live":true,"engine":"kvm",
+                   "heartbeatAgeMs":420,"load":{"callsInFlight":3,"liveInstances":5,"memoryReservedMib":1280,"memoryBudgetMib":4096}},
+                  {"node":"b","self":true,"url":"http://10.0.0.2:8080","state":"up","live":true,"engine":"kvm",
+                   "heartbeatAgeMs":80,"load":{"callsInFlight":0,"liveInstances":1,"memoryReservedMib":256,"memoryBudgetMib":4096}},
+                  {"node":"c","self":false,"url":"http://10.0.0.3:8080","state":"dead","live":false,"engine":"kvm",
+                   "heartbeatAgeMs":65000,"load":{"callsInFlight":2,"liveInstances":2,"memoryReservedMib":512,"memoryBudgetMib":4096}}]}
+                """), s);
+        assertTrue(text.contains("node       b (one of 3 nodes sharing PostgreSQL 15.8)\n"), text);
+        assertTrue(text.contains("""
+                NODE  STATE                   ENGINE  URL                  HEARTBEAT  LOAD
+                a     up                      kvm     http://10.0.0.1:8080  420ms ago  3 in flight, 5 instances, 1280/4096 MiB
+                b *   up                      kvm     http://10.0.0.2:8080  80ms ago   0 in flight, 1 instances, 256/4096 MiB
+                c     dead (not routed to)    kvm     http://10.0.0.3:8080  65s ago    2 in flight, 2 instances, 512/4096 MiB
+                """), text);
+        String single = InfoCommand.text(Json.parse("{\"node\":\"local\",\"nodes\":[{\"node\":\"local\"}]}"), s);
+        assertTrue(single.contains("node       local (a single node)\n"), single);
+        assertFalse(single.contains("NODE"), single);
+    }
+
+    @Test
     void uploadProgressIsABarOnATerminalAndOneLineOtherwise() throws Exception {
         byte[] data = new byte[300_000];
         for (boolean tty : new boolean[]{true, false}) {

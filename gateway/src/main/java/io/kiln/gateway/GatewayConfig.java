@@ -117,9 +117,9 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
                 requestTimeoutGrace, drain, queue, jobsInputDir, c);
     }
 
-    /** Whether the node shares its store with others: PostgreSQL. SQLite is one node's own file. */
+    /** Whether the node shares its store with others (PostgreSQL), and so is part of a cluster. */
     public boolean clustered() {
-        return queue.url().startsWith("jdbc:postgresql:");
+        return queue.shared();
     }
 
     public GatewayConfig withJobsInputDir(Path dir) {

@@ -207,6 +207,16 @@ public final class QueueStore {
 
     /** {@link #claim(String, int, Duration)}, only items of {@code function} when it is not null. */
     public List<QueueItem> claim(String owner, String function, int max, Duration lease) throws SQLException {
+        return claim(owner, function, max, lease, Duration.ZERO);
+    }
+
+    /**
+     * {@link #claim(String, String, int, Duration)}, only items that have been due for at least
+     * {@code dueFor}: a node without a warm instance of the function leaves fresh work to the
+     * nodes that have one.
+     */
+    public List<QueueItem> claim(String owner, String function, int max, Duration lease, Duration dueFor)
+            throws SQLException {
         if (max <= 0) {
             return List.of();
         }
@@ -223,7 +233,7 @@ public final class QueueStore {
                 s.setString(n++, node);
                 s.setString(n++, owner);
                 s.setLong(n++, now + lease.toMillis());
-                s.setLong(n++, now);
+                s.setLong(n++, now - dueFor.toMillis());
                 if (function != null) {
                     s.setString(n++, function);
                 }

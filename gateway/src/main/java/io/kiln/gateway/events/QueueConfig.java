@@ -49,6 +49,20 @@ public record QueueConfig(String url, String node, int concurrency, Duration lea
                 Duration.ofDays(7), Duration.ofDays(14));
     }
 
+    /** Whether the store is shared with other nodes (PostgreSQL); SQLite is one node's own file. */
+    public boolean shared() {
+        return url.startsWith("jdbc:postgresql:");
+    }
+
+    /**
+     * How long a node leaves newly due work of a function it has no instance of to the nodes that
+     * have one warm: on a shared store 250 ms (they are woken at once by NOTIFY, so they claim
+     * first when they have room), on one node nothing.
+     */
+    public Duration coldClaimDelay() {
+        return shared() ? Duration.ofMillis(250) : Duration.ZERO;
+    }
+
     public QueueConfig withUrl(String u) {
         return new QueueConfig(u, node, concurrency, lease, poll, retention, deadRetention);
     }

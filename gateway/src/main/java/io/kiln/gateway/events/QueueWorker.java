@@ -8,6 +8,7 @@ import io.kiln.gateway.http.CallErrors;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Reply;
 import io.kiln.invoker.Invoker;
+import io.kiln.invoker.call.CallDispatcher;
 import io.kiln.invoker.call.CallRequest;
 import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.store.FunctionVersion;
@@ -109,6 +110,7 @@ public final class QueueWorker {
         while (!stopped) {
             int claimed = 0;
             boolean full = false;
+            boolean leftToWarmNodes = false;
             try {
                 List<String> due = store.dueFunctions(CLAIM_BATCH);
                 // A different first function each round: no function's backlog keeps the others waiting.
@@ -124,8 +126,14 @@ public final class QueueWorker {
                     if (room <= 0) {
                         continue;
                     }
+                    // Work of a function this node has no instance of waits a moment for a node
+                    // that has one warm (on a shared store; on one node there is no other).
+                    Duration dueFor = warm(fn) ? Duration.ZERO : config.coldClaimDelay();
                     List<QueueItem> items = store.claim(owner, fn, Math.min(Math.min(free, room), CLAIM_BATCH),
-                            config.lease());
+                            config.lease(), dueFor);
+                    if (items.isEmpty() && !dueFor.isZero()) {
+                        leftToWarmNodes = true;
+                    }
                     for (QueueItem i : items) {
                         started(i);
                         run(i);
@@ -142,7 +150,8 @@ public final class QueueWorker {
             synchronized (signal) {
                 if (!woken && !stopped) {
                     try {
-                        signal.wait(config.poll().toMillis());
+                        // Work left to warm nodes is this node's once the delay has passed.
+                        signal.wait(leftToWarmNodes ? config.coldClaimDelay().toMillis() : config.poll().toMillis());
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -161,6 +170,12 @@ public final class QueueWorker {
         int limit = invoker.current(function).map(v -> v.config().maxConcurrency()).orElse(1);
         AtomicInteger running = byFunction.get(function);
         return limit - (running == null ? 0 : running.get());
+    }
+
+    /** Whether this node has a live instance of {@code function}. */
+    private boolean warm(String function) {
+        CallDispatcher.FunctionState s = invoker.state(function);
+        return s != null && s.live() > 0;
     }
 
     private void started(QueueItem i) {
