@@ -173,7 +173,13 @@ class GatewaySchedulesTest {
         int before = awaitSchedule("steady", s -> succeeded(s) >= 3).getList("firings").size();
         SERVER.restart();
         JsonPath p = awaitSchedule("steady", s -> s.getList("firings").size() >= before + 3 && succeeded(s) >= 5);
+        // The queue holds exactly one call per enqueued firing: nothing was enqueued twice. Both
+        // counted in one transaction, since the schedule keeps firing until it is deleted.
+        long[] counts = SERVER.gateway().queue().store().database().transaction(c -> new long[]{
+                count(c, "SELECT COUNT(*) FROM schedule_firings WHERE schedule_name = 'steady' AND call_id IS NOT NULL"),
+                count(c, "SELECT COUNT(*) FROM queue_items WHERE source = 'schedule:steady'")});
         SERVER.given().delete("/v1/schedules/steady").then().statusCode(204);
+        assertEquals(counts[0], counts[1], "firings that enqueued a call, and the calls");
 
         List<Map> firings = p.getList("firings", Map.class);
         HashSet<Object> times = new HashSet<>();
@@ -189,19 +195,16 @@ class GatewaySchedulesTest {
                 assertTrue(calls.add(f.get("callId")));
             }
         }
-        // And the queue holds exactly one call per enqueued firing: nothing was enqueued twice.
-        long items = SERVER.gateway().queue().store().database().transaction(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM queue_items WHERE source = ?")) {
-                s.setString(1, "schedule:steady");
-                try (ResultSet r = s.executeQuery()) {
-                    r.next();
-                    return r.getLong(1);
-                }
-            }
-        });
-        assertEquals(enqueued, items);
+        assertTrue(enqueued <= counts[1], "every firing seen enqueued its call");
         assertTrue(enqueued >= before + 3, "fired after the restart too");
         assertTrue(Duration.between(Instant.parse((String) firings.get(firings.size() - 1).get("fireTime")),
                 Instant.parse((String) firings.get(0).get("fireTime"))).toSeconds() >= firings.size() - 1);
+    }
+
+    private static long count(java.sql.Connection c, String sql) throws java.sql.SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql); ResultSet r = s.executeQuery()) {
+            r.next();
+            return r.getLong(1);
+        }
     }
 }
