@@ -15,6 +15,9 @@ public record LogRetention(long maxBytes, Duration maxAge, long segmentBytes) {
     public static final long MIB = 1024 * 1024;
     public static final long DEFAULT_MIB = 64;
     public static final int DEFAULT_DAYS = 7;
+    /** 1 TiB and 100 years: bounds that keep the arithmetic whole. */
+    public static final long MAX_MIB = 1024 * 1024;
+    public static final long MAX_DAYS = 36_500;
     /** Segments of at most 8 MiB, or a quarter of a smaller cap. */
     public static final long MAX_SEGMENT_BYTES = 8 * MIB;
 
@@ -35,11 +38,11 @@ public record LogRetention(long maxBytes, Duration maxAge, long segmentBytes) {
 
     /** {@code mib} MiB and {@code days} days per function, in segments of 8 MiB or a quarter of the cap. */
     public static LogRetention of(long mib, long days) {
-        if (mib < 1) {
-            throw new IllegalArgumentException("log retention must be at least 1 MiB, got " + mib);
+        if (mib < 1 || mib > MAX_MIB) {
+            throw new IllegalArgumentException("log retention must be from 1 to " + MAX_MIB + " MiB, got " + mib);
         }
-        if (days < 1) {
-            throw new IllegalArgumentException("log retention must be at least 1 day, got " + days);
+        if (days < 1 || days > MAX_DAYS) {
+            throw new IllegalArgumentException("log retention must be from 1 to " + MAX_DAYS + " days, got " + days);
         }
         long bytes = mib * MIB;
         return new LogRetention(bytes, Duration.ofDays(days), Math.min(MAX_SEGMENT_BYTES, bytes / 4));
