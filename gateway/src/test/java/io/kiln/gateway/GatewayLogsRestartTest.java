@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,15 @@ class GatewayLogsRestartTest {
         List<Map<String, Object>> now = lines();
         assertTrue(now.size() >= old.size(), "no line lost: " + now);
         assertEquals(old, now.subList(0, old.size()), "the same lines with the same seqs, times and call ids");
+
+        // since= reads them from disk too, oldest first.
+        String firstTime = (String) old.get(0).get("time");
+        assertEquals(old, SERVER.given().get("/v1/functions/greeter/logs?limit=" + old.size() + "&since="
+                + firstTime).then().statusCode(200).extract().jsonPath().getList("lines"));
+        SERVER.given().get("/v1/functions/greeter/logs?since=yesterday").then().statusCode(400)
+                .body("error.message", equalTo("since must be an ISO-8601 time like 2026-11-21T14:00:00Z, got "
+                        + "\"yesterday\""));
+        SERVER.given().get("/v1/functions/greeter/logs?follow=true&since=" + firstTime).then().statusCode(400);
 
         String after = call("After");
         List<Map<String, Object>> all = waitForLine(after, "greeting After");

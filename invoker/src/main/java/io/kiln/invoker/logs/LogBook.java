@@ -115,6 +115,36 @@ public final class LogBook implements AutoCloseable {
         }
     }
 
+    /**
+     * Lines of {@code function} from {@code sinceMs} on with a seq above {@code afterSeq}, oldest
+     * first: the first {@code limit} of them (page on with {@code afterSeq} = the last seq seen).
+     * They are read from disk, beyond the lines kept in memory, and the lines not yet written
+     * come from memory. Reads files: never on an event loop.
+     */
+    public List<LogLine> since(String function, long sinceMs, long afterSeq, int limit) throws IOException {
+        List<LogLine> out = new ArrayList<>();
+        Path dir = disk == null ? null : disk.root().resolve(function).normalize();
+        if (dir != null && disk.root().equals(dir.getParent())) {
+            Segments.readSince(dir, function, sinceMs, afterSeq, limit, out);
+        }
+        Book book = books.get(function);
+        if (book == null || out.size() >= limit) {
+            return out;
+        }
+        long last = out.isEmpty() ? afterSeq : out.get(out.size() - 1).seq();
+        synchronized (book) {
+            for (LogLine l : book.lines) {
+                if (out.size() == limit) {
+                    break;
+                }
+                if (l.seq() > last && l.epochMs() >= sinceMs) {
+                    out.add(l);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Calls {@code follower} with every new line of {@code function} until the returned handle is closed. */
     public AutoCloseable follow(String function, Consumer<LogLine> follower) {
         Book book = books.computeIfAbsent(function, k -> new Book());

@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -90,6 +91,47 @@ final class Segments {
                 }
             }
             return null;
+        }
+    }
+
+    /**
+     * Adds to {@code out}, oldest first, the lines in {@code dir} with a seq above {@code afterSeq}
+     * and a time from {@code sinceMs} on, until it holds {@code limit}. Segments that end before
+     * either are skipped unread (all of a segment's seqs are below the next one's first). Runs
+     * beside the writer: a segment the retention deletes meanwhile is passed over, and the line
+     * being written when it is read does not parse yet and is skipped.
+     */
+    static void readSince(Path dir, String function, long sinceMs, long afterSeq, int limit, List<LogLine> out)
+            throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        List<File> files = list(dir);
+        for (int i = 0; i < files.size() && out.size() < limit; i++) {
+            Path path = files.get(i).path();
+            try {
+                if (i + 1 < files.size()) {
+                    if (files.get(i + 1).firstSeq() - 1 <= afterSeq) {
+                        continue;
+                    }
+                    LogLine newest = last(function, path);
+                    if (newest != null && newest.epochMs() < sinceMs) {
+                        continue;
+                    }
+                }
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(path),
+                        StandardCharsets.UTF_8))) {
+                    String s;
+                    while (out.size() < limit && (s = r.readLine()) != null) {
+                        LogLine l = LogCodec.decode(function, s);
+                        if (l != null && l.seq() > afterSeq && l.epochMs() >= sinceMs) {
+                            out.add(l);
+                        }
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // deleted by the retention or a clear since the listing
+            }
         }
     }
 

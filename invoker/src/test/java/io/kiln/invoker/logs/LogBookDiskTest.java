@@ -178,6 +178,34 @@ class LogBookDiskTest {
         }
     }
 
+    @Test
+    void sinceReadsOlderLinesFromDiskThanMemoryKeeps() throws IOException {
+        LogRetention r = new LogRetention(100 * lineBytes(), Duration.ofDays(7), 10 * lineBytes());
+        try (LogBook book = open(r, 5)) {
+            for (int i = 1; i <= 30; i++) {
+                clock.advance(Duration.ofMinutes(1)); // line i at T0 + i minutes
+                write(book, i, i);
+            }
+        }
+        try (LogBook book = open(r, 5)) {
+            assertEquals(List.of(26L, 27L, 28L, 29L, 30L), seqs(book.recent("f", 0, 100)), "memory keeps 5");
+            long twelve = T0 + Duration.ofMinutes(12).toMillis();
+            assertEquals(List.of(12L, 13L, 14L, 15L, 16L), seqs(book.since("f", twelve, 0, 5)),
+                    "the oldest from that time on");
+            assertEquals(LongStream.rangeClosed(17, 30).boxed().toList(), seqs(book.since("f", twelve, 16, 100)),
+                    "the next page, after the last seq seen");
+            assertEquals(List.of(1L, 2L), seqs(book.since("f", 0, 0, 2)));
+            assertEquals(List.of(), book.since("f", T0 + Duration.ofHours(1).toMillis(), 0, 100));
+            assertEquals(List.of(), book.since("nobody", 0, 0, 100));
+            write(book, 31, 32); // in memory at once, on disk within 200 ms: found either way
+            assertEquals(List.of(30L, 31L, 32L), seqs(book.since("f", T0 + Duration.ofMinutes(30).toMillis(), 0,
+                    100)));
+        }
+        LogBook memory = new LogBook(100);
+        write(memory, 1, 3);
+        assertEquals(List.of(2L, 3L), seqs(memory.since("f", 0, 1, 100)), "a book in memory only reads memory");
+    }
+
     // ---- helpers -----------------------------------------------------------------------
 
     private LogBook open(LogRetention r, int capacity) {
