@@ -34,13 +34,35 @@ final class LogCodec {
             g.writeNumberField("instance", l.instanceId());
             g.writeStringField("callId", l.callId());
             g.writeStringField("stream", l.stream());
-            g.writeStringField("text", l.text());
+            g.writeStringField("text", wellFormed(l.text()));
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a byte array does not fail
         }
         out.write('\n');
         return out.toByteArray();
+    }
+
+    /** {@code s} with every unpaired surrogate replaced, since UTF-8 cannot encode one (nor the generator). */
+    static String wellFormed(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                if (b != null) {
+                    b.append(c).append(s.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (b == null) {
+                    b = new StringBuilder(s.length()).append(s, 0, i);
+                }
+                b.append('\uFFFD');
+            } else if (b != null) {
+                b.append(c);
+            }
+        }
+        return b == null ? s : b.toString();
     }
 
     /** The line, or null if {@code json} is not a whole line of ours (a torn write, a stray edit). */

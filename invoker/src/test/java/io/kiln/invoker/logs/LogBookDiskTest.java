@@ -206,6 +206,17 @@ class LogBookDiskTest {
         assertEquals(List.of(2L, 3L), seqs(memory.since("f", 0, 1, 100)), "a book in memory only reads memory");
     }
 
+    @Test
+    void anUnpairedSurrogateIsReplacedOnDiskInsteadOfFailingTheWrite() {
+        try (LogBook book = open(LogRetention.defaults(), 2000)) {
+            book.sink("f", 1).console(1, "cut \uD83D here, whole \uD83D\uDE00 there, low \uDE00 alone");
+        }
+        try (LogBook book = open(LogRetention.defaults(), 2000)) {
+            assertEquals("cut \uFFFD here, whole \uD83D\uDE00 there, low \uFFFD alone",
+                    book.recent("f", 0, 10).get(0).text());
+        }
+    }
+
     // ---- helpers -----------------------------------------------------------------------
 
     private LogBook open(LogRetention r, int capacity) {
