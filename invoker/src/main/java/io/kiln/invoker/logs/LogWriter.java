@@ -143,21 +143,26 @@ final class LogWriter {
      */
     Map<String, Loaded> load(int tail) throws IOException {
         Map<String, Loaded> out = new HashMap<>();
+        long cutoff = clock.millis() - retention.maxAge().toMillis();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(root, Files::isDirectory)) {
             for (Path dir : s) {
                 String function = dir.getFileName().toString();
                 FunctionLog f = new FunctionLog(dir);
                 ArrayDeque<LogLine> lines = new ArrayDeque<>();
                 long lastSeq = 0;
+                boolean aged = false;
                 List<Segments.File> files = Segments.list(dir);
                 for (int i = files.size() - 1; i >= 0; i--) {
                     Segments.File file = files.get(i);
                     lastSeq = Math.max(lastSeq, file.firstSeq() - 1);
                     LogLine newest;
-                    if (lines.size() < tail) {
+                    // Lines older than the age cap are not reloaded: the retention is deleting them.
+                    if (lines.size() < tail && !aged) {
                         List<LogLine> read = Segments.read(function, file.path());
                         for (int j = read.size() - 1; j >= 0 && lines.size() < tail; j--) {
-                            lines.addFirst(read.get(j));
+                            if (read.get(j).epochMs() >= cutoff) {
+                                lines.addFirst(read.get(j));
+                            }
                         }
                         newest = read.isEmpty() ? null : read.get(read.size() - 1);
                     } else {
@@ -165,6 +170,7 @@ final class LogWriter {
                     }
                     if (newest != null) {
                         lastSeq = Math.max(lastSeq, newest.seq());
+                        aged |= newest.epochMs() < cutoff; // and so are the older segments
                     }
                     long time = newest != null ? newest.epochMs() : Files.getLastModifiedTime(file.path()).toMillis();
                     f.closed.addFirst(new Segment(file.path(), file.firstSeq(), Files.size(file.path()), time));

@@ -128,6 +128,10 @@ class LogBookDiskTest {
                     "second lines");
             clock.advance(Duration.ofDays(5)); // the first lines are 8 days old, the second 5
             Await.until(WAIT, List.of("21.jsonl", "31.jsonl"), () -> files("f"), "the hourly check at day 8");
+        }
+        try (LogBook book = open(r, 2000)) {
+            assertEquals(LongStream.rangeClosed(26, 35).boxed().toList(), seqs(book.recent("f", 0, 100)),
+                    "21..25, in a segment kept for its newer lines, are too old to reload");
             clock.advance(Duration.ofDays(3)); // all are older than 7 days now
             Await.until(WAIT, List.of("36.jsonl"), () -> files("f"), "an empty segment named by the next seq");
             assertEquals(0, size("f"));
