@@ -97,6 +97,8 @@ final class LogWriter {
         /** Open on {@code current}; null when no line came for a while. */
         OutputStream out;
         boolean dirty;
+        /** Writing failed (disk full, permissions): said once, not once a line. */
+        boolean failing;
         long lastSeq;
         long lastWriteNanos;
 
@@ -300,9 +302,16 @@ final class LogWriter {
             f.lastSeq = line.seq();
             f.dirty = true;
             f.lastWriteNanos = System.nanoTime();
+            if (f.failing) {
+                f.failing = false;
+                LOG.log(System.Logger.Level.INFO, "writing the log of " + line.function() + " again");
+            }
         } catch (IOException | UncheckedIOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot write the log of " + line.function() + " in " + f.dir
-                    + ": " + e.getMessage());
+            if (!f.failing) {
+                f.failing = true;
+                LOG.log(System.Logger.Level.WARNING, "cannot write the log of " + line.function() + " in " + f.dir
+                        + " (its lines stay in memory only until it can): " + e);
+            }
             closeOut(f);
             if (f.current != null) {
                 f.closed.addLast(f.current); // the next line begins a new segment
