@@ -4,6 +4,7 @@ import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 import io.kiln.invoker.engine.EngineSelector;
+import io.kiln.invoker.logs.LogRetention;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,6 +31,8 @@ public final class Main {
         FLAGS.put("--engine", "KILN_ENGINE");
         FLAGS.put("--memory-budget-mib", "KILN_MEMORY_BUDGET_MIB");
         FLAGS.put("--restore-timeout-s", "KILN_RESTORE_TIMEOUT_S");
+        FLAGS.put("--log-retention-mib", "KILN_LOG_RETENTION_MIB");
+        FLAGS.put("--log-retention-days", "KILN_LOG_RETENTION_DAYS");
         FLAGS.put("--max-body-mib", "KILN_MAX_BODY_MIB");
         FLAGS.put("--rate-limit", "KILN_RATE_LIMIT");
         FLAGS.put("--rate-burst", "KILN_RATE_BURST");
@@ -150,6 +153,21 @@ public final class Main {
             }
             inv = inv.withStartTimeouts(inv.bootTimeout(), Duration.ofSeconds(s));
         }
+        if (values.containsKey("--log-retention-mib") || values.containsKey("--log-retention-days")) {
+            long mib = values.containsKey("--log-retention-mib")
+                    ? number("--log-retention-mib", values.get("--log-retention-mib")) : LogRetention.DEFAULT_MIB;
+            long days = values.containsKey("--log-retention-days")
+                    ? number("--log-retention-days", values.get("--log-retention-days")) : LogRetention.DEFAULT_DAYS;
+            if (mib < 1 || mib > LogRetention.MAX_MIB) {
+                throw new IllegalArgumentException("--log-retention-mib must be from 1 to " + LogRetention.MAX_MIB
+                        + ", got " + mib);
+            }
+            if (days < 1 || days > LogRetention.MAX_DAYS) {
+                throw new IllegalArgumentException("--log-retention-days must be from 1 to " + LogRetention.MAX_DAYS
+                        + ", got " + days);
+            }
+            inv = inv.withLogRetention(LogRetention.of(mib, days));
+        }
         c = c.withInvoker(inv).withListen(values.getOrDefault("--host", c.host()),
                 (int) number("--port", values.getOrDefault("--port", Integer.toString(c.port()))));
         if (values.containsKey("--max-body-mib")) {
@@ -211,6 +229,8 @@ public final class Main {
                   --engine E             %s (KILN_ENGINE, default auto)
                   --memory-budget-mib N  memory of all instances together (KILN_MEMORY_BUDGET_MIB, default 4096)
                   --restore-timeout-s N  a clone's restore to its agent's RESTORED, hooks included (KILN_RESTORE_TIMEOUT_S, default 10)
+                  --log-retention-mib N  each function's log on disk, oldest segments deleted above it (KILN_LOG_RETENTION_MIB, default 64)
+                  --log-retention-days N each function's log lines older than this are deleted (KILN_LOG_RETENTION_DAYS, default 7)
                   --max-body-mib N       largest call body (KILN_MAX_BODY_MIB, default 6)
                   --rate-limit R         calls per second per function, 0 for none (KILN_RATE_LIMIT, default 0)
                   --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)

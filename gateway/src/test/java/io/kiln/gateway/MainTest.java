@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.invoker.logs.LogRetention;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -23,6 +24,24 @@ class MainTest {
         assertEquals(6 * GatewayConfig.MIB, c.maxBodyBytes());
         assertEquals(0, c.rateLimit());
         assertNull(c.jobsInputDir(), "batch jobs read no server file unless the operator allows a directory");
+        assertEquals(new LogRetention(64 * LogRetention.MIB, Duration.ofDays(7), 8 * LogRetention.MIB),
+                c.invoker().logRetention());
+    }
+
+    @Test
+    void logRetentionFromFlagsOrEnvironment() {
+        assertEquals(new LogRetention(16 * LogRetention.MIB, Duration.ofDays(30), 4 * LogRetention.MIB),
+                Main.parse(new String[] {"--log-retention-days", "30"}, Map.of("KILN_LOG_RETENTION_MIB", "16"))
+                        .invoker().logRetention());
+        assertEquals(new LogRetention(1024 * LogRetention.MIB, Duration.ofDays(7), 8 * LogRetention.MIB),
+                Main.parse(new String[] {"--log-retention-mib=1024"}, Map.of("KILN_LOG_RETENTION_MIB", "16"))
+                        .invoker().logRetention());
+        assertEquals("--log-retention-days must be from 1 to 36500, got 0", assertThrows(
+                IllegalArgumentException.class, () -> Main.parse(new String[] {"--log-retention-days", "0"}, Map.of()))
+                .getMessage());
+        assertEquals("--log-retention-mib must be from 1 to 1048576, got 2000000", assertThrows(
+                IllegalArgumentException.class, () -> Main.parse(new String[0],
+                        Map.of("KILN_LOG_RETENTION_MIB", "2000000"))).getMessage());
     }
 
     @Test

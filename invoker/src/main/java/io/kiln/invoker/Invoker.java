@@ -58,7 +58,7 @@ public final class Invoker implements AutoCloseable {
     private final SnapshotStore snapshots;
     private final CallDispatcher dispatcher;
     private final InvokerMetrics metrics;
-    private final LogBook logs = new LogBook(2000);
+    private final LogBook logs;
     private final ExecutorService vmThreads;
     /** Runs the dispatcher's messages when a poster has run its share of them. */
     private final ExecutorService dispatcherThread;
@@ -73,6 +73,7 @@ public final class Invoker implements AutoCloseable {
         this.config = config;
         this.choice = choice;
         this.store = FunctionStore.open(config.dataDir());
+        this.logs = LogBook.open(config.dataDir().resolve("logs"), 2000, config.logRetention());
         this.vmThreads = Executors.newCachedThreadPool(threads("kiln-vm"));
         this.dispatcherThread = Executors.newSingleThreadExecutor(threads("kiln-dispatcher"));
         this.teardown = Executors.newCachedThreadPool(threads("kiln-teardown"));
@@ -282,6 +283,7 @@ public final class Invoker implements AutoCloseable {
         dispatcherThread.shutdown();
         teardown.shutdown();
         timer.shutdownNow();
+        logs.close(); // writes the lines still queued
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.kiln.invoker;
 
+import io.kiln.invoker.logs.LogRetention;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -15,15 +17,19 @@ import java.time.Duration;
  * @param restoreTimeout   a clone's restore to its agent's RESTORED answer, the function's
  *                         after-restore hooks included (the host allows 5 s more)
  * @param agentJar         the agent jar, for the process engine
+ * @param logRetention     how much of each function's log stays on disk ({@code <dataDir>/logs})
  */
 public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, int queueLimit, Duration queueTimeout,
-                            Duration bootTimeout, Duration restoreTimeout, Path agentJar) {
+                            Duration bootTimeout, Duration restoreTimeout, Path agentJar, LogRetention logRetention) {
 
     public static final String AGENT_JAR_PROPERTY = "kiln.agent.jar";
 
     public InvokerConfig {
         if (memoryBudgetMib < 64) {
             throw new IllegalArgumentException("memoryBudgetMib must be at least 64, got " + memoryBudgetMib);
+        }
+        if (logRetention == null) {
+            throw new IllegalArgumentException("logRetention is required");
         }
         if (queueLimit < 0) {
             throw new IllegalArgumentException("queueLimit must not be negative, got " + queueLimit);
@@ -32,31 +38,38 @@ public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, i
 
     /**
      * Defaults: auto engine, a 4 GiB budget, 100 waiting calls per function for up to 10 s, 5 min
-     * to boot a runtime, 10 s to restore one.
+     * to boot a runtime, 10 s to restore one, 64 MiB and 7 days of log per function.
      */
     public static InvokerConfig defaults(Path dataDir) {
         String jar = System.getProperty(AGENT_JAR_PROPERTY, System.getenv().getOrDefault("KILN_AGENT_JAR", ""));
         return new InvokerConfig(dataDir, "auto", 4096, 100, Duration.ofSeconds(10), Duration.ofMinutes(5),
-                Duration.ofSeconds(10), jar.isEmpty() ? null : Path.of(jar));
+                Duration.ofSeconds(10), jar.isEmpty() ? null : Path.of(jar), LogRetention.defaults());
     }
 
     public InvokerConfig withEngine(String e) {
         return new InvokerConfig(dataDir, e, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout, restoreTimeout,
-                agentJar);
+                agentJar, logRetention);
     }
 
     public InvokerConfig withMemoryBudgetMib(long mib) {
         return new InvokerConfig(dataDir, engine, mib, queueLimit, queueTimeout, bootTimeout, restoreTimeout,
-                agentJar);
+                agentJar, logRetention);
     }
 
     public InvokerConfig withQueue(int limit, Duration timeout) {
         return new InvokerConfig(dataDir, engine, memoryBudgetMib, limit, timeout, bootTimeout, restoreTimeout,
-                agentJar);
+                agentJar, logRetention);
     }
 
     /** The deadlines of a runtime's boot (to READY) and of a clone's restore (to RESTORED). */
     public InvokerConfig withStartTimeouts(Duration boot, Duration restore) {
-        return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, boot, restore, agentJar);
+        return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, boot, restore, agentJar,
+                logRetention);
+    }
+
+    /** How much of each function's log stays on disk. */
+    public InvokerConfig withLogRetention(LogRetention r) {
+        return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout,
+                restoreTimeout, agentJar, r);
     }
 }

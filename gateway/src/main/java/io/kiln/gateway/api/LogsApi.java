@@ -13,13 +13,15 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
  * {@code GET /v1/functions/{name}/logs}: recent lines, or with {@code follow=true} an NDJSON
  * stream of the recent lines and then every new one until the client disconnects. A follower
  * that does not keep up (its connection's write queue is full) is disconnected; it can resume
- * with {@code after=<the last seq it saw>}.
+ * with {@code after=<the last seq it saw>}. With {@code since=<ISO time>} the lines are the oldest
+ * from that time on, read from disk beyond the ones in memory (on a worker thread).
  */
 public final class LogsApi {
 
@@ -45,16 +47,44 @@ public final class LogsApi {
         if (follow != null && !follow.equals("true") && !follow.equals("false")) {
             throw ApiError.badRequest("follow must be true or false, got \"" + follow + "\"");
         }
-        if (!"true".equals(follow)) {
-            ObjectNode body = Json.object();
-            ArrayNode lines = body.putArray("lines");
-            for (LogLine l : invoker.logs().recent(name, after, limit)) {
-                lines.add(json(l));
+        String since = ctx.queryParams().get("since");
+        if (since != null) {
+            if ("true".equals(follow)) {
+                throw ApiError.badRequest("since cannot be combined with follow=true: follow with after=<the last seq>");
             }
-            Replies.json(ctx, 200, body);
+            long sinceMs = instant(since);
+            vertx.executeBlocking(() -> invoker.logs().since(name, sinceMs, after, limit), false)
+                    .onComplete(Triggers.guarded(ctx, ar -> {
+                        if (ar.failed()) {
+                            ctx.fail(ar.cause());
+                            return;
+                        }
+                        reply(ctx, ar.result());
+                    }));
+            return;
+        }
+        if (!"true".equals(follow)) {
+            reply(ctx, invoker.logs().recent(name, after, limit));
             return;
         }
         follow(ctx, name, after, limit);
+    }
+
+    private static void reply(RoutingContext ctx, List<LogLine> found) {
+        ObjectNode body = Json.object();
+        ArrayNode lines = body.putArray("lines");
+        for (LogLine l : found) {
+            lines.add(json(l));
+        }
+        Replies.json(ctx, 200, body);
+    }
+
+    private static long instant(String v) {
+        try {
+            return Instant.parse(v.strip()).toEpochMilli();
+        } catch (DateTimeParseException | ArithmeticException e) {
+            throw ApiError.badRequest("since must be an ISO-8601 time like 2026-11-21T14:00:00Z, got \"" + v + "\"");
+        }
     }
 
     private void follow(RoutingContext ctx, String name, long after, int limit) {
