@@ -148,7 +148,7 @@ public final class Gateway implements AutoCloseable {
         this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
         queue.checkResults(new SqsBatchResponses());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
-        this.logs = new LogsApi(vertx, invoker);
+        this.logs = new LogsApi(vertx, invoker, config.queue().node(), cluster);
         this.health = new HealthApi(invoker, queue, registry, () -> draining, cluster, this::load);
         this.metrics = new GatewayMetrics(registry);
         this.router = routes();

@@ -56,6 +56,8 @@ class GatewayClusterRoutingTest {
             // The catalog shares deploys between nodes; here each node is given the function itself.
             g.invoker().deploy("sleeper", new ByteArrayInputStream(Fixtures.functions()),
                     FunctionConfig.of("com.example.Sleeper").withMaxConcurrency(1), line -> { });
+            g.invoker().deploy("greeter", new ByteArrayInputStream(Fixtures.functions()),
+                    FunctionConfig.of("com.example.Greeter"), line -> { });
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (a.cluster().membership().view().live().size() < 2) {
@@ -142,6 +144,73 @@ class GatewayClusterRoutingTest {
         HttpResponse<String> first = busy.get();
         assertEquals("slept 1500", first.body());
         assertEquals(home, first.headers().firstValue("X-Kiln-Node").orElse(null));
+    }
+
+    @Test
+    void logsAreMergedFromEveryNodeByTime() throws Exception {
+        // Each node runs calls of its own (straight through its invoker, not routed), so each
+        // keeps lines the other does not have.
+        a.invoker().invoke("greeter", io.kiln.invoker.call.CallRequest.of(
+                "{\"name\":\"Ada\",\"age\":36}".getBytes())).get();
+        b.invoker().invoke("greeter", io.kiln.invoker.call.CallRequest.of(
+                "{\"name\":\"Tim\",\"age\":7}".getBytes())).get();
+        for (Gateway via : List.of(a, b)) {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(via.url()
+                    + "/v1/functions/greeter/logs?limit=2000")).header("Authorization", "Bearer " + a.token().token())
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            var lines = Json.MAPPER.readTree(r.body()).get("lines");
+            List<String> printed = new java.util.ArrayList<>();
+            java.time.Instant last = java.time.Instant.EPOCH;
+            for (var l : lines) {
+                java.time.Instant t = java.time.Instant.parse(l.get("time").asText());
+                assertTrue(!t.isBefore(last), "merged by time: " + r.body());
+                last = t;
+                String text = l.get("text").asText();
+                if (l.get("stream").asText().equals("stdout") && (text.endsWith("Ada") || text.endsWith("Tim"))) {
+                    printed.add(l.get("node").asText() + ":" + l.get("text").asText());
+                }
+            }
+            assertEquals(List.of("a:greeting Ada", "b:greeting Tim"), printed, "via " + via.url());
+            assertTrue(Json.MAPPER.readTree(r.body()).path("unavailable").isMissingNode());
+        }
+    }
+
+    @Test
+    void aFollowerOnOneNodeGetsTheNewLinesOfEveryNode() throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(a.url()
+                + "/v1/functions/greeter/logs?follow=true&limit=1")).header("Authorization", "Bearer "
+                + a.token().token()).build(), HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, r.statusCode());
+        CompletableFuture<List<String>> seen = CompletableFuture.supplyAsync(() -> {
+            List<String> got = new java.util.ArrayList<>();
+            java.util.Iterator<String> it = r.body().iterator();
+            while (got.size() < 2 && it.hasNext()) {
+                try {
+                    var l = Json.MAPPER.readTree(it.next());
+                    if (l.get("stream").asText().equals("stdout") && l.get("text").asText().endsWith("Zed")) {
+                        got.add(l.get("node").asText() + ":" + l.get("text").asText());
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return got;
+        });
+        // Lines written after the follower joined, on both nodes. The peer's stream is opened
+        // asynchronously: keep calling on b until its line arrives (each call prints once).
+        a.invoker().invoke("greeter", io.kiln.invoker.call.CallRequest.of(
+                "{\"name\":\"Zed\",\"age\":1}".getBytes())).get();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!seen.isDone()) {
+            assertTrue(System.nanoTime() < deadline, "the follower on a never got b's line");
+            b.invoker().invoke("greeter", io.kiln.invoker.call.CallRequest.of(
+                    "{\"name\":\"Zed\",\"age\":2}".getBytes())).get();
+            Thread.sleep(200);
+        }
+        List<String> got = seen.get();
+        assertTrue(got.contains("a:greeting Zed") && got.contains("b:greeting Zed"), got.toString());
+        r.body().close();
     }
 
     @Test

@@ -2,7 +2,12 @@ package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.cluster.Cluster;
+import io.kiln.gateway.cluster.Forwarder;
 import io.kiln.gateway.http.ApiError;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.kiln.gateway.http.Json;
 import io.kiln.gateway.http.Replies;
 import io.kiln.invoker.Invoker;
@@ -14,6 +19,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,6 +28,10 @@ import java.util.List;
  * that does not keep up (its connection's write queue is full) is disconnected; it can resume
  * with {@code after=<the last seq it saw>}. With {@code since=<ISO time>} the lines are the oldest
  * from that time on, read from disk beyond the ones in memory (on a worker thread).
+ *
+ * <p>In a cluster each node keeps its own functions' logs; the node that takes the request asks
+ * every other live node for its lines (with the internal credential, so each answers with its
+ * own only) and merges them by time. A follower gets every node's new lines as they come.
  */
 public final class LogsApi {
 
@@ -30,14 +40,29 @@ public final class LogsApi {
 
     private final Vertx vertx;
     private final Invoker invoker;
+    /** This node's name, on every line it gives. */
+    private final String node;
+    /** Null on a single node. */
+    private final Cluster cluster;
 
-    public LogsApi(Vertx vertx, Invoker invoker) {
+    public LogsApi(Vertx vertx, Invoker invoker, String node, Cluster cluster) {
         this.vertx = vertx;
         this.invoker = invoker;
+        this.node = node;
+        this.cluster = cluster;
+    }
+
+    /** The other live nodes, when this request is to be merged from theirs: a client's, in a cluster. */
+    private List<String> peers(RoutingContext ctx) {
+        if (cluster == null || cluster.forwarded(ctx.request()) || cluster.membership() == null) {
+            return List.of();
+        }
+        return cluster.membership().view().live().stream().filter(n -> !n.equals(node)).toList();
     }
 
     public void logs(RoutingContext ctx) {
         String name = ctx.pathParam("name");
+        List<String> peers = peers(ctx);
         if (invoker.current(name).isEmpty()) {
             throw ApiError.notFound("no function named " + name);
         }
@@ -59,24 +84,77 @@ public final class LogsApi {
                             ctx.fail(ar.cause());
                             return;
                         }
-                        reply(ctx, ar.result());
+                        reply(ctx, ar.result(), peers, limit, true);
                     }));
             return;
         }
         if (!"true".equals(follow)) {
-            reply(ctx, invoker.logs().recent(name, after, limit));
+            reply(ctx, invoker.logs().recent(name, after, limit), peers, limit, false);
             return;
         }
-        follow(ctx, name, after, limit);
+        follow(ctx, name, after, limit, peers);
     }
 
-    private static void reply(RoutingContext ctx, List<LogLine> found) {
-        ObjectNode body = Json.object();
-        ArrayNode lines = body.putArray("lines");
+    /**
+     * Answers with this node's lines and, in a cluster, every peer's, merged by time: the oldest
+     * {@code limit} for {@code since}, else the newest. A peer that does not answer is named in
+     * {@code unavailable}; its lines are missing.
+     */
+    private void reply(RoutingContext ctx, List<LogLine> found, List<String> peers, int limit, boolean oldest) {
+        List<ObjectNode> all = new ArrayList<>();
         for (LogLine l : found) {
-            lines.add(json(l));
+            all.add(json(l));
         }
-        Replies.json(ctx, 200, body);
+        if (peers.isEmpty()) {
+            Replies.json(ctx, 200, body(all, List.of()));
+            return;
+        }
+        List<Future<Forwarder.Outcome>> asked = new ArrayList<>();
+        for (String peer : peers) {
+            asked.add(cluster.forwarder().forward(cluster.url(peer), HttpMethod.GET, ctx.request().uri(),
+                    ctx.request().headers(), Buffer.buffer(), false, PEER_TIMEOUT_MS));
+        }
+        Future.join(asked).onComplete(Triggers.guarded(ctx, done -> {
+            List<String> unavailable = new ArrayList<>();
+            for (int i = 0; i < peers.size(); i++) {
+                Future<Forwarder.Outcome> f = asked.get(i);
+                if (f.succeeded() && f.result() instanceof Forwarder.Answered a && a.status() == 200) {
+                    try {
+                        for (com.fasterxml.jackson.databind.JsonNode l : Json.MAPPER.readTree(a.body().getBytes())
+                                .path("lines")) {
+                            all.add((ObjectNode) l);
+                        }
+                        continue;
+                    } catch (java.io.IOException e) {
+                        // A peer's answer that does not parse is reported like no answer.
+                    }
+                }
+                unavailable.add(peers.get(i));
+            }
+            all.sort(BY_TIME);
+            List<ObjectNode> kept = all.size() <= limit ? all
+                    : oldest ? all.subList(0, limit) : all.subList(all.size() - limit, all.size());
+            Replies.json(ctx, 200, body(kept, unavailable));
+        }));
+    }
+
+    /** How long a merged request waits for a peer's lines. */
+    static final long PEER_TIMEOUT_MS = 5_000;
+
+    /** By time, then node, then seq: one order on every node. */
+    static final java.util.Comparator<ObjectNode> BY_TIME = java.util.Comparator
+            .comparing((ObjectNode o) -> Instant.parse(o.path("time").asText()))
+            .thenComparing(o -> o.path("node").asText()).thenComparingLong(o -> o.path("seq").asLong());
+
+    private static ObjectNode body(List<ObjectNode> lines, List<String> unavailable) {
+        ObjectNode body = Json.object();
+        ArrayNode array = body.putArray("lines");
+        lines.forEach(array::add);
+        if (!unavailable.isEmpty()) {
+            ArrayNode u = body.putArray("unavailable");
+            unavailable.forEach(u::add);
+        }
+        return body;
     }
 
     private static long instant(String v) {
@@ -87,7 +165,7 @@ public final class LogsApi {
         }
     }
 
-    private void follow(RoutingContext ctx, String name, long after, int limit) {
+    private void follow(RoutingContext ctx, String name, long after, int limit, List<String> peers) {
         HttpServerResponse response = ctx.response();
         Context context = vertx.getOrCreateContext();
         response.setStatusCode(200).setChunked(true).putHeader("Content-Type", Replies.NDJSON);
@@ -106,8 +184,39 @@ public final class LogsApi {
                 // Removing a follower does not fail.
             }
         };
-        response.closeHandler(v -> close.run());
-        response.endHandler(v -> close.run());
+        // Each peer's lines (its recent ones, then its new ones) are relayed as they arrive; its
+        // stream is closed with the client's.
+        List<AutoCloseable> peerStreams = new ArrayList<>();
+        Runnable closeAll = () -> {
+            close.run();
+            for (AutoCloseable c : peerStreams) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // Resetting a finished stream does not fail.
+                }
+            }
+            peerStreams.clear();
+        };
+        response.closeHandler(v -> closeAll.run());
+        response.endHandler(v -> closeAll.run());
+        for (String peer : peers) {
+            cluster.forwarder().stream(cluster.url(peer), ctx.request().uri(), ctx.request().headers(),
+                    line -> context.runOnContext(v -> {
+                        if (line.length() > 0 && !response.ended() && !response.closed()) {
+                            if (response.writeQueueFull()) {
+                                response.reset();
+                            } else {
+                                response.write(line.appendString("\n"));
+                            }
+                        }
+                    }), () -> { }).onSuccess(stream -> context.runOnContext(v -> {
+                        peerStreams.add(stream);
+                        if (response.ended() || response.closed()) {
+                            closeAll.run();
+                        }
+                    }));
+        }
         List<LogLine> recent = invoker.logs().recent(name, after, limit);
         for (LogLine l : recent) {
             write(response, l);
@@ -118,7 +227,7 @@ public final class LogsApi {
         }
     }
 
-    private static void write(HttpServerResponse response, LogLine line) {
+    private void write(HttpServerResponse response, LogLine line) {
         if (response.ended() || response.closed()) {
             return;
         }
@@ -129,8 +238,9 @@ public final class LogsApi {
         response.write(Json.line(json(line)));
     }
 
-    static ObjectNode json(LogLine l) {
+    private ObjectNode json(LogLine l) {
         ObjectNode o = Json.object();
+        o.put("node", node);
         o.put("seq", l.seq());
         o.put("time", Instant.ofEpochMilli(l.epochMs()).toString());
         o.put("version", l.version());

@@ -88,12 +88,7 @@ public final class Forwarder implements AutoCloseable {
                                    boolean refuseIfBusy, long timeoutMs) {
         RequestOptions options = new RequestOptions().setAbsoluteURI(baseUrl + uri).setMethod(method)
                 .setTimeout(Math.max(1, timeoutMs));
-        for (Map.Entry<String, String> h : headers) {
-            if (!HOP.contains(h.getKey().toLowerCase(Locale.ROOT)) && !h.getKey().regionMatches(true, 0,
-                    "X-Kiln-", 0, 7)) {
-                options.addHeader(h.getKey(), h.getValue());
-            }
-        }
+        copy(headers, options);
         options.putHeader(INTERNAL, secret).putHeader(FORWARDED_BY, self);
         if (refuseIfBusy) {
             options.putHeader(IF_BUSY, "refuse");
@@ -108,6 +103,36 @@ public final class Forwarder implements AutoCloseable {
                         : new Answered(response.statusCode(), response.headers(), b);
             })).otherwise(e -> new Failed(e.getMessage() == null ? e.toString() : e.getMessage()));
         });
+    }
+
+    /**
+     * A streamed GET to a peer (a log follower): each line of its NDJSON answer goes to
+     * {@code line} as it arrives, and {@code ended} runs once when the stream ends or fails. The
+     * future gives a handle that closes the stream.
+     */
+    public Future<AutoCloseable> stream(String baseUrl, String uri, MultiMap headers,
+                                        io.vertx.core.Handler<Buffer> line, Runnable ended) {
+        RequestOptions options = new RequestOptions().setAbsoluteURI(baseUrl + uri).setMethod(HttpMethod.GET)
+                .setIdleTimeout(0);
+        copy(headers, options);
+        options.putHeader(INTERNAL, secret).putHeader(FORWARDED_BY, self);
+        return client.request(options).compose(request -> request.send().map(response -> {
+            io.vertx.core.parsetools.RecordParser lines = io.vertx.core.parsetools.RecordParser.newDelimited("\n",
+                    line);
+            response.handler(lines);
+            response.endHandler(v -> ended.run());
+            response.exceptionHandler(e -> ended.run());
+            return (AutoCloseable) () -> request.reset();
+        }));
+    }
+
+    private static void copy(MultiMap headers, RequestOptions options) {
+        for (Map.Entry<String, String> h : headers) {
+            if (!HOP.contains(h.getKey().toLowerCase(Locale.ROOT)) && !h.getKey().regionMatches(true, 0,
+                    "X-Kiln-", 0, 7)) {
+                options.addHeader(h.getKey(), h.getValue());
+            }
+        }
     }
 
     /** Whether {@code value} is the internal credential (in constant time). */
