@@ -14,6 +14,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -74,9 +76,12 @@ final class LogsCommand implements Callable<Integer> {
 
     private int follow(String base) {
         KilnClient client = kiln.client();
-        long after = 0;
+        // The last seq printed per node: seqs are per node, so a reconnect passes after= only
+        // while one node has been seen, and lines already printed are skipped by node and seq.
+        Map<String, Long> printed = new HashMap<>();
         while (true) {
-            String url = base + "&follow=true" + (after > 0 ? "&after=" + after : "");
+            String url = base + "&follow=true" + (printed.size() == 1 ? "&after=" + printed.values().iterator().next()
+                    : "");
             HttpResponse<InputStream> r = client.send(client.request(url).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             if (r.statusCode() != 200) {
@@ -89,7 +94,7 @@ final class LogsCommand implements Callable<Integer> {
                 throw ServerErrors.of(r.statusCode(), body, client.settings(), name);
             }
             try {
-                after = Math.max(after, print(r.body()));
+                print(r.body(), printed);
             } catch (InterruptedException e) {
                 return Exit.OK; // Ctrl-C in a JVM that survives it: a test, or an embedding program
             }
@@ -106,11 +111,11 @@ final class LogsCommand implements Callable<Integer> {
     private static final Object END = new Object();
 
     /**
-     * Prints the stream's lines until it ends; the last seq printed. A reader thread feeds the
+     * Prints the stream's lines until it ends, each once by (node, seq). A reader thread feeds the
      * lines through a queue because a read from the JDK client's body stream ignores interrupts;
      * waiting on the queue does not, and then the stream is closed and its reader woken.
      */
-    private long print(InputStream in) throws InterruptedException {
+    private void print(InputStream in, Map<String, Long> printed) throws InterruptedException {
         BlockingQueue<Object> lines = new LinkedBlockingQueue<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
@@ -126,7 +131,6 @@ final class LogsCommand implements Callable<Integer> {
         }, "kiln-logs-reader");
         reader.setDaemon(true);
         reader.start();
-        long last = 0;
         try {
             Object next;
             while ((next = lines.take()) != END) {
@@ -134,11 +138,16 @@ final class LogsCommand implements Callable<Integer> {
                 if (l == null) {
                     continue;
                 }
-                last = Math.max(last, l.path("seq").asLong());
+                String node = l.path("node").asText("");
+                long seq = l.path("seq").asLong();
+                if (seq <= printed.getOrDefault(node, 0L)) {
+                    continue; // printed before a reconnect
+                }
+                printed.put(node, seq);
                 kiln.env().out().println(kiln.json() ? Json.line(l) : line(l));
                 kiln.env().out().flush();
             }
-            return last;
+            return;
         } catch (InterruptedException e) {
             try {
                 in.close(); // cancels the stream; the interrupt wakes the reader, which then sees it closed
@@ -150,10 +159,14 @@ final class LogsCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code 2026-01-01T10:00:00.123Z  0123456789abcdef  stdout  text}. */
+    /**
+     * {@code 2026-01-01T10:00:00.123Z  0123456789abcdef  stdout  text}; on a node with a name
+     * of its own (several nodes), {@code [n2]} after the time.
+     */
     static String line(JsonNode l) {
         String callId = l.path("callId").isTextual() ? l.path("callId").asText() : "-";
-        return String.format("%s  %-16s  %-7s %s", l.path("time").asText(), callId, l.path("stream").asText(),
-                l.path("text").asText());
+        String node = l.path("node").asText("local");
+        return String.format("%s  %s%-16s  %-7s %s", l.path("time").asText(), node.equals("local") ? ""
+                : "[" + node + "]  ", callId, l.path("stream").asText(), l.path("text").asText());
     }
 }

@@ -156,6 +156,16 @@ class FormatTest {
     }
 
     @Test
+    void logLinesOfANamedNodeSayWhichNode() {
+        assertEquals("2026-01-01T00:00:00.001Z  [n2]  00000000000000ab  stdout  greeting Ada",
+                LogsCommand.line(Json.parse("{\"node\":\"n2\",\"seq\":1,\"time\":\"2026-01-01T00:00:00.001Z\","
+                        + "\"callId\":\"00000000000000ab\",\"stream\":\"stdout\",\"text\":\"greeting Ada\"}")));
+        assertEquals("2026-01-01T00:00:00.001Z  00000000000000ab  stdout  greeting Ada",
+                LogsCommand.line(Json.parse("{\"node\":\"local\",\"seq\":1,\"time\":\"2026-01-01T00:00:00.001Z\","
+                        + "\"callId\":\"00000000000000ab\",\"stream\":\"stdout\",\"text\":\"greeting Ada\"}")));
+    }
+
+    @Test
     void logLines() {
         assertEquals("2026-01-01T00:00:00.001Z  00000000000000ab  stdout  greeting Ada",
                 LogsCommand.line(Json.parse("{\"seq\":1,\"time\":\"2026-01-01T00:00:00.001Z\",\"callId\":"
@@ -200,10 +210,10 @@ class FormatTest {
                 """), s);
         assertTrue(text.contains("node       b (one of 3 nodes sharing PostgreSQL 15.8)\n"), text);
         assertTrue(text.contains("""
-                NODE  STATE                   ENGINE  URL                  HEARTBEAT  LOAD
-                a     up                      kvm     http://10.0.0.1:8080  420ms ago  3 in flight, 5 instances, 1280/4096 MiB
-                b *   up                      kvm     http://10.0.0.2:8080  80ms ago   0 in flight, 1 instances, 256/4096 MiB
-                c     dead (not routed to)    kvm     http://10.0.0.3:8080  65s ago    2 in flight, 2 instances, 512/4096 MiB
+                NODE  STATE                 ENGINE  URL                   HEARTBEAT  LOAD
+                a     up                    kvm     http://10.0.0.1:8080  420ms ago  3 in flight, 5 instances, 1280/4096 MiB
+                b *   up                    kvm     http://10.0.0.2:8080  80ms ago   0 in flight, 1 instances, 256/4096 MiB
+                c     dead (not routed to)  kvm     http://10.0.0.3:8080  65s ago    2 in flight, 2 instances, 512/4096 MiB
                 """), text);
         String single = InfoCommand.text(Json.parse("{\"node\":\"local\",\"nodes\":[{\"node\":\"local\"}]}"), s);
         assertTrue(single.contains("node       local (a single node)\n"), single);
