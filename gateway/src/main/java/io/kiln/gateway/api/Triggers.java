@@ -191,7 +191,10 @@ public final class Triggers {
                 .onComplete(done -> {
                     Forwarder.Outcome o = done.succeeded() ? done.result() : new Forwarder.Failed(String.valueOf(
                             done.cause()));
-                    if (o instanceof Forwarder.Elsewhere) {
+                    if (o instanceof Forwarder.Elsewhere e) {
+                        if (e.why().startsWith(Forwarder.UNREACHABLE)) {
+                            cluster.unreachable(node);
+                        }
                         sc.context().runOnContext(v -> route(sc, ranked, i + 1));
                     } else if (o instanceof Forwarder.Answered a) {
                         sc.finish(() -> a.writeTo(sc.ctx().response()));

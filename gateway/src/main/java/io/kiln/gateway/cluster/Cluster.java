@@ -28,6 +28,9 @@ public final class Cluster implements AutoCloseable {
     private final Forwarder forwarder;
     /** Set once, when the node listens and so knows its URL; until then calls run here. */
     private volatile Membership membership;
+    /** Nodes a forward could not reach, until when ({@link System#nanoTime}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> unreachable =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public Cluster(NodeTable nodes, QueueStore queue, ClusterConfig config, String self, Forwarder forwarder) {
         this.nodes = nodes;
@@ -58,8 +61,33 @@ public final class Cluster implements AutoCloseable {
     /** The live nodes in {@code function}'s order of preference: its home first. */
     public List<String> rank(String function) {
         Membership m = membership;
-        return m == null ? List.of() : Rendezvous.rank(function, m.view().live());
+        if (m == null) {
+            return List.of();
+        }
+        List<String> ranked = Rendezvous.rank(function, m.view().live());
+        if (unreachable.isEmpty()) {
+            return ranked;
+        }
+        // A node this one could not reach goes last until it has been reachable again or the
+        // membership has caught up (declared it dead), so calls do not wait on its connects.
+        long now = System.nanoTime();
+        unreachable.values().removeIf(until -> until - now < 0);
+        List<String> first = new java.util.ArrayList<>(ranked.size());
+        List<String> last = new java.util.ArrayList<>();
+        for (String n : ranked) {
+            (unreachable.containsKey(n) ? last : first).add(n);
+        }
+        first.addAll(last);
+        return first;
     }
+
+    /** {@code node} could not be reached: rank it last for the next few seconds. */
+    public void unreachable(String node) {
+        unreachable.put(node, System.nanoTime() + UNREACHABLE_FOR.toNanos());
+    }
+
+    /** How long a node that could not be reached is ranked last: about two heartbeats. */
+    static final java.time.Duration UNREACHABLE_FOR = java.time.Duration.ofSeconds(2);
 
     /** A node's URL, or null if it is not known. */
     public String url(String node) {

@@ -29,6 +29,8 @@ public final class Forwarder implements AutoCloseable {
     public static final String IF_BUSY = "X-Kiln-If-Busy";
     /** On a forwarded call's answer: this node did not take it (at capacity, draining, not deployed yet). */
     public static final String ELSEWHERE = "X-Kiln-Elsewhere";
+    /** The start of an {@link Elsewhere}'s reason when the peer could not be reached. */
+    public static final String UNREACHABLE = "unreachable: ";
     /** On every answer: the node that served it. */
     public static final String NODE = "X-Kiln-Node";
 
@@ -95,7 +97,7 @@ public final class Forwarder implements AutoCloseable {
         }
         return client.request(options).transform(connected -> {
             if (connected.failed()) {
-                return Future.succeededFuture(new Elsewhere("unreachable: " + connected.cause().getMessage()));
+                return Future.succeededFuture(new Elsewhere(UNREACHABLE + connected.cause().getMessage()));
             }
             return connected.result().send(body).compose(response -> response.body().map(b -> {
                 String elsewhere = response.getHeader(ELSEWHERE);
