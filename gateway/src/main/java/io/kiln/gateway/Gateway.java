@@ -10,6 +10,7 @@ import io.kiln.gateway.api.Triggers;
 import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
 import io.kiln.gateway.calls.Callbacks;
+import io.kiln.gateway.cluster.CatalogSync;
 import io.kiln.gateway.events.EventQueue;
 import io.kiln.gateway.events.Scheduler;
 import io.kiln.gateway.jobs.Jobs;
@@ -20,6 +21,8 @@ import io.kiln.gateway.limits.RateLimiter;
 import io.kiln.gateway.topics.SqsBatchResponses;
 import io.kiln.gateway.topics.TopicsApi;
 import io.kiln.invoker.Invoker;
+import io.kiln.queue.catalog.FunctionCatalog;
+import io.kiln.queue.db.Dialect;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.TooLongFrameException;
@@ -83,6 +86,9 @@ public final class Gateway implements AutoCloseable {
     private final JobsApi jobsApi;
     private final TopicsApi topics;
     private final FunctionsApi functions;
+    /** Cluster mode (a PostgreSQL queue): the shared function catalog and this node's follower of it; null otherwise. */
+    private final FunctionCatalog catalog;
+    private final CatalogSync catalogSync;
     private final LogsApi logs;
     private final HealthApi health;
     private final GatewayMetrics metrics;
@@ -113,6 +119,21 @@ public final class Gateway implements AutoCloseable {
             vertx.close();
             throw e;
         }
+        if (queue.store().database().dialect() == Dialect.POSTGRES) {
+            // Before the node serves: its functions are the catalog's from its first request on.
+            this.catalog = new FunctionCatalog(queue.store().database(), Clock.systemUTC());
+            try {
+                this.catalogSync = CatalogSync.start(catalog, invoker, rates::forget);
+            } catch (SQLException | RuntimeException e) {
+                queue.close();
+                callbacks.close();
+                vertx.close();
+                throw e;
+            }
+        } else {
+            this.catalog = null;
+            this.catalogSync = null;
+        }
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
                 config.requestTimeoutGrace());
         this.calls = new CallsApi(vertx, queue);
@@ -122,7 +143,8 @@ public final class Gateway implements AutoCloseable {
         this.jobsApi = new JobsApi(vertx, invoker, jobs, queue.store().database(), queue.store().clock());
         this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
         queue.checkResults(new SqsBatchResponses());
-        this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
+        this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget,
+                catalog);
         this.logs = new LogsApi(vertx, invoker);
         this.health = new HealthApi(invoker, queue, registry, () -> draining);
         this.metrics = new GatewayMetrics(registry);
@@ -401,6 +423,9 @@ public final class Gateway implements AutoCloseable {
         long start = System.nanoTime();
         // Queue work not yet started stays queued (durably) for the next start; what runs drains.
         scheduler.close();
+        if (catalogSync != null) {
+            catalogSync.close();
+        }
         queue.stopClaiming();
         invoker.shutdown(drain);
         queue.awaitIdle(Duration.ofSeconds(5));

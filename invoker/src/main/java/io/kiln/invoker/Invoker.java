@@ -368,6 +368,11 @@ public final class Invoker implements AutoCloseable {
         return store.versions(name);
     }
 
+    /** Where a stored version's jar is on this node (a cluster's first node publishes its functions from there). */
+    public Path jar(FunctionVersion v) {
+        return store.jar(v);
+    }
+
     /** The function's live numbers, or null if it is not deployed. */
     public CallDispatcher.FunctionState state(String name) {
         return dispatcher.state(name);
