@@ -159,16 +159,20 @@ public final class CatalogSync implements AutoCloseable {
     private boolean apply(CatalogEntry e) {
         String name = e.name();
         Optional<FunctionVersion> local = invoker.current(name);
-        if (e.deleted()) {
-            return local.isEmpty() || delete(name, "it was deleted");
-        }
         try {
+            if (e.deleted()) {
+                // Unless the name was deployed again since (here, say): that change comes next.
+                return local.isEmpty() || stale(e) || delete(name, "it was deleted");
+            }
             FunctionVersion v = VersionFile.fromJson(e.current().config());
             if (local.isPresent() && local.get().version() == v.version()
                     && local.get().jarSha256().equals(v.jarSha256())) {
                 return true;
             }
             if (local.isPresent() && local.get().version() >= v.version()) {
+                if (stale(e)) {
+                    return true; // this node deployed a newer version meanwhile
+                }
                 // The name was deleted and deployed again while this node was away: its
                 // numbers started again, and the catalog's function is the one that exists.
                 if (!delete(name, "the catalog's " + v.id() + " replaces this node's " + local.get().id())) {
@@ -184,11 +188,26 @@ public final class CatalogSync implements AutoCloseable {
                 }
             });
             return true;
-        } catch (IOException | RuntimeException x) {
-            LOG.log(System.Logger.Level.WARNING, "catalog: could not install " + name + "@" + e.current().version()
-                    + "; trying again in " + POLL.toSeconds() + " s: " + x.getMessage());
+        } catch (IOException | SQLException | RuntimeException x) {
+            LOG.log(System.Logger.Level.WARNING, "catalog: could not apply change " + e.seq() + " (" + name + "@"
+                    + (e.deleted() ? "deleted" : e.current().version()) + "); trying again in " + POLL.toSeconds()
+                    + " s: " + x.getMessage());
             return false;
         }
+    }
+
+    /**
+     * Whether the catalog has moved on from {@code e} since it was read: looked at again before
+     * anything of this node's is deleted, so a change read just before this node's own deploy
+     * committed cannot undo that deploy.
+     */
+    private boolean stale(CatalogEntry e) throws SQLException {
+        Optional<CatalogVersion> now = catalog.current(e.name());
+        if (e.deleted()) {
+            return now.isPresent();
+        }
+        return now.isEmpty() || now.get().version() != e.current().version()
+                || !now.get().jarSha256().equals(e.current().jarSha256());
     }
 
     private boolean delete(String name, String why) {
