@@ -14,6 +14,7 @@ import io.kiln.gateway.api.Triggers;
 import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
 import io.kiln.gateway.calls.Callbacks;
+import io.kiln.gateway.cluster.CatalogSync;
 import io.kiln.gateway.events.EventQueue;
 import io.kiln.gateway.events.Scheduler;
 import io.kiln.gateway.jobs.Jobs;
@@ -24,6 +25,8 @@ import io.kiln.gateway.limits.RateLimiter;
 import io.kiln.gateway.topics.SqsBatchResponses;
 import io.kiln.gateway.topics.TopicsApi;
 import io.kiln.invoker.Invoker;
+import io.kiln.queue.catalog.FunctionCatalog;
+import io.kiln.queue.db.Dialect;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.TooLongFrameException;
@@ -89,6 +92,9 @@ public final class Gateway implements AutoCloseable {
     private final JobsApi jobsApi;
     private final TopicsApi topics;
     private final FunctionsApi functions;
+    /** Cluster mode (a PostgreSQL queue): the shared function catalog and this node's follower of it; null otherwise. */
+    private final FunctionCatalog catalog;
+    private final CatalogSync catalogSync;
     private final LogsApi logs;
     private final HealthApi health;
     private final GatewayMetrics metrics;
@@ -127,8 +133,13 @@ public final class Gateway implements AutoCloseable {
                 token = token.replacedBy(nodes.setting(Cluster.MANAGEMENT_TOKEN, token.token()));
                 this.cluster = new Cluster(nodes, queue.store(), config.cluster(), config.queue().node(),
                         new Forwarder(vertx, config.queue().node(), secret, 1000));
+                // Before the node serves: its functions are the catalog's from its first request on.
+                this.catalog = new FunctionCatalog(queue.store().database(), Clock.systemUTC());
+                this.catalogSync = CatalogSync.start(catalog, invoker, rates::forget);
             } else {
                 this.cluster = null;
+                this.catalog = null;
+                this.catalogSync = null;
             }
         } catch (SQLException | IOException | RuntimeException e) {
             queue.close();
@@ -147,7 +158,8 @@ public final class Gateway implements AutoCloseable {
         this.jobsApi = new JobsApi(vertx, invoker, jobs, queue.store().database(), queue.store().clock());
         this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
         queue.checkResults(new SqsBatchResponses());
-        this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget);
+        this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget,
+                catalog);
         this.logs = new LogsApi(vertx, invoker, config.queue().node(), cluster);
         this.health = new HealthApi(invoker, queue, registry, () -> draining, cluster, this::load);
         this.metrics = new GatewayMetrics(registry);
@@ -457,6 +469,9 @@ public final class Gateway implements AutoCloseable {
         // Queue work not yet started stays queued (durably) for the next start or another node;
         // what runs drains.
         scheduler.close();
+        if (catalogSync != null) {
+            catalogSync.close();
+        }
         queue.stopClaiming();
         invoker.shutdown(drain);
         queue.awaitIdle(Duration.ofSeconds(5));

@@ -149,6 +149,40 @@ public final class Invoker implements AutoCloseable {
      */
     public FunctionVersion deploy(String name, InputStream jar, FunctionConfig config, Consumer<String> progress)
             throws IOException {
+        return deploy(name, jar, config, progress, Publisher.NONE);
+    }
+
+    /**
+     * Told of a deploy's version once it has initialised (its snapshot built, or its first
+     * instance loaded) and before this node stores it: a cluster publishes it to the shared
+     * catalog here. Whatever it throws fails the deploy, and nothing of the version is kept.
+     */
+    @FunctionalInterface
+    public interface Publisher {
+        Publisher NONE = (v, jar) -> { };
+
+        /**
+         * @param v   the version about to be committed
+         * @param jar its jar in this node's store, to read
+         */
+        void publish(FunctionVersion v, Path jar) throws Exception;
+    }
+
+    /** Where {@link #install} gets a jar this node does not have. */
+    @FunctionalInterface
+    public interface JarSource {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * {@link #deploy(String, InputStream, FunctionConfig, Consumer)} with a {@link Publisher}
+     * called between the function's init and the local commit. If it throws, the deploy fails
+     * with that exception (a checked one other than {@link IOException} wrapped in an
+     * {@link IOException}), the deploy's instance is destroyed and its snapshot deleted, and
+     * the previous version stays current.
+     */
+    public FunctionVersion deploy(String name, InputStream jar, FunctionConfig config, Consumer<String> progress,
+                                  Publisher publisher) throws IOException {
         FunctionStore.checkName(name);
         Engine engine = choice.engine();
         if (config.memoryMib() < engine.minimumMemoryMib()) {
@@ -176,6 +210,7 @@ public final class Invoker implements AutoCloseable {
                     progress.accept("starting an agent process and loading " + v.id());
                     warm = launcher.start(template, sink);
                 }
+                publish(publisher, v, warm);
                 store.commit(v);
                 dispatcher.activate(template, sink, warm);
                 progress.accept("version " + v.version() + " of " + name + " is ready ("
@@ -186,6 +221,81 @@ public final class Invoker implements AutoCloseable {
         } finally {
             staging.remove(staged.sha256());
             collectGarbage();
+        }
+    }
+
+    private void publish(Publisher publisher, FunctionVersion v, Instance warm) throws IOException {
+        try {
+            publisher.publish(v, store.jar(v));
+        } catch (Exception e) {
+            // Nothing of the version may stay: its number may be another node's next version,
+            // whose snapshot must not be mistaken for this one's.
+            if (warm != null) {
+                warm.destroy("the deploy of " + v.id() + " was not published");
+            }
+            if (snapshots != null) {
+                snapshots.deleteFunction(v.name(), v.version());
+            }
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException("publishing " + v.id() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Adopts a version committed elsewhere (another node of a cluster) and makes it current:
+     * its jar is fetched from {@code jar} unless this node has it (and must hash to the
+     * version's SHA-256), the version is stored with its own number, and calls go to it. No
+     * snapshot is built here: the first cold start builds it (on the process engine, starts
+     * an instance), so a deploy does not wait for every node, and a node that joins later takes
+     * the same path.
+     *
+     * @return false if this node has the version already
+     * @throws IllegalStateException    if this node's current version is not below {@code v}'s
+     * @throws IllegalArgumentException if the jar fetched is not the version's
+     */
+    public boolean install(FunctionVersion v, JarSource jar) throws IOException {
+        String name = v.name();
+        synchronized (deployLocks.computeIfAbsent(name, k -> new Object())) {
+            Optional<FunctionVersion> current = store.current(name);
+            if (current.isPresent() && current.get().version() == v.version()
+                    && current.get().jarSha256().equals(v.jarSha256())) {
+                return false;
+            }
+            boolean fetch;
+            synchronized (staging) {
+                // Protected from collection before it is looked at, so it cannot go in between.
+                staging.add(v.jarSha256());
+                fetch = !store.hasJar(v.jarSha256());
+            }
+            try {
+                if (fetch) {
+                    FunctionStore.StagedJar staged;
+                    try (InputStream in = jar.open()) {
+                        staged = store.stage(in);
+                    }
+                    if (!staged.sha256().equals(v.jarSha256()) || staged.size() != v.jarSize()) {
+                        throw new IllegalArgumentException("the jar fetched for " + v.id() + " is sha256:"
+                                + staged.sha256() + " (" + staged.size() + " bytes), not sha256:" + v.jarSha256());
+                    }
+                }
+                store.adopt(v);
+                if (snapshots != null) {
+                    // One of an earlier function of this name with the same number would be wrong.
+                    snapshots.deleteFunction(name, v.version());
+                }
+                dispatcher.activate(template(v), logs.sink(name, v.version()), null);
+                LOG.log(System.Logger.Level.INFO, "installed " + v.id() + " (" + v.config().handler()
+                        + "); its snapshot is built at its first cold start");
+                return true;
+            } finally {
+                staging.remove(v.jarSha256());
+                collectGarbage();
+            }
         }
     }
 
@@ -202,7 +312,10 @@ public final class Invoker implements AutoCloseable {
 
     private void collectGarbage() {
         try {
-            store.collectGarbage(Set.copyOf(staging));
+            // Under the set's lock: an install that finds its jar stored has protected it first.
+            synchronized (staging) {
+                store.collectGarbage(Set.copyOf(staging));
+            }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "collecting unused jars failed: " + e.getMessage());
         }
@@ -254,6 +367,11 @@ public final class Invoker implements AutoCloseable {
 
     public List<FunctionVersion> versions(String name) {
         return store.versions(name);
+    }
+
+    /** Where a stored version's jar is on this node (a cluster's first node publishes its functions from there). */
+    public Path jar(FunctionVersion v) {
+        return store.jar(v);
     }
 
     /** The function's live numbers, or null if it is not deployed. */

@@ -2,6 +2,7 @@ package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.cluster.CatalogSync;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Bodies;
 import io.kiln.gateway.http.Json;
@@ -13,6 +14,8 @@ import io.kiln.invoker.instance.StartFailure;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionStore;
 import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.queue.catalog.FunctionCatalog;
+import io.kiln.queue.catalog.VersionConflict;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -21,6 +24,8 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.function.Consumer;
 
@@ -36,18 +41,47 @@ public final class FunctionsApi {
     private final WorkerExecutor workers;
     private final long maxJarBytes;
     private final Consumer<String> deleted;
+    /** The cluster's shared catalog; null on a single node. */
+    private final FunctionCatalog catalog;
 
     /**
      * @param workers deploys and deletes block (a deploy builds a snapshot): they run here
      * @param deleted told the name of each deleted function
+     * @param catalog in cluster mode, the shared catalog deploys publish to and deletes delete
+     *                from (the truth; this node's store follows it); null on a single node
      */
     public FunctionsApi(Vertx vertx, Invoker invoker, WorkerExecutor workers, long maxJarBytes,
-                        Consumer<String> deleted) {
+                        Consumer<String> deleted, FunctionCatalog catalog) {
         this.vertx = vertx;
         this.invoker = invoker;
         this.workers = workers;
         this.maxJarBytes = maxJarBytes;
         this.deleted = deleted;
+        this.catalog = catalog;
+    }
+
+    /**
+     * In cluster mode a deploy's version is published to the catalog after its init, before
+     * this node stores it: one whose init fails is refused before any node hears of it, and one
+     * that loses a race with another node's deploy of the function is refused (409) here alone.
+     */
+    private Invoker.Publisher publisher() {
+        if (catalog == null) {
+            return Invoker.Publisher.NONE;
+        }
+        return (v, jar) -> {
+            try {
+                catalog.publish(CatalogSync.toCatalog(v), () -> Files.newInputStream(jar));
+            } catch (SQLException e) {
+                throw unavailable("deploy", e);
+            }
+        };
+    }
+
+    private static ApiError unavailable(String what, SQLException e) {
+        LOG.log(System.Logger.Level.WARNING, "the " + what + " could not reach the shared catalog: " + e.getMessage());
+        return new ApiError(503, "unavailable", "the " + what + " could not reach the cluster's shared catalog;"
+                + " try again", null, Duration.ofSeconds(5));
     }
 
     private static String name(RoutingContext ctx) {
@@ -87,7 +121,8 @@ public final class FunctionsApi {
         }
         Bodies.sendContinue(request);
         Consumer<String> report = progress;
-        workers.executeBlocking(() -> invoker.deploy(name, upload, config, report), false).onComplete(Triggers.guarded(ctx, ar -> {
+        workers.executeBlocking(() -> invoker.deploy(name, upload, config, report, publisher()),
+                false).onComplete(Triggers.guarded(ctx, ar -> {
             if (!upload.ended()) {
                 // The invoker stopped reading early (a refused jar): the connection is done for.
                 // A streamed (NDJSON) deploy has sent its head already; the close still ends it.
@@ -127,6 +162,9 @@ public final class FunctionsApi {
     static ApiError deployError(String name, Throwable e) {
         if (e instanceof ApiError a) {
             return a;
+        }
+        if (e instanceof VersionConflict c) {
+            return new ApiError(409, "conflict", c.getMessage());
         }
         if (e instanceof UploadStream.TooLarge) {
             return ApiError.tooLarge(e.getMessage());
@@ -175,8 +213,23 @@ public final class FunctionsApi {
     /** {@code DELETE /v1/functions/{name}}: 204, or 404 if there is none. */
     public void delete(RoutingContext ctx) {
         String name = name(ctx);
-        workers.executeBlocking(() -> invoker.delete(name), false).onComplete(Triggers.guarded(ctx, ar -> {
-            if (ar.failed()) {
+        workers.executeBlocking(() -> {
+            if (catalog == null) {
+                return invoker.delete(name);
+            }
+            // The catalog first: it is the truth, and every node (this one included) follows it.
+            boolean existed;
+            try {
+                existed = catalog.delete(name);
+            } catch (SQLException e) {
+                throw unavailable("delete", e);
+            }
+            invoker.delete(name);
+            return existed;
+        }, false).onComplete(Triggers.guarded(ctx, ar -> {
+            if (ar.failed() && ar.cause() instanceof ApiError e) {
+                Replies.error(ctx, e, 0);
+            } else if (ar.failed()) {
                 LOG.log(System.Logger.Level.ERROR, "delete of " + name + " failed", ar.cause());
                 Replies.error(ctx, new ApiError(500, "internal_error", "the delete failed inside the platform; "
                         + "see the gateway's log"), 0);

@@ -199,6 +199,30 @@ public final class FunctionStore {
         addVersion(v);
     }
 
+    /**
+     * Stores a version committed elsewhere (another node of a cluster), with its own number,
+     * and makes it current. Its jar must be stored already ({@link #stage}).
+     *
+     * @throws IllegalStateException if the jar is not stored, or the number is not above this
+     *                               store's current version of the function
+     */
+    public synchronized void adopt(FunctionVersion v) throws IOException {
+        if (!hasJar(v.jarSha256())) {
+            throw new IllegalStateException("jar " + v.jarSha256() + " of " + v.id() + " is not staged");
+        }
+        Optional<FunctionVersion> current = current(v.name());
+        if (current.isPresent() && current.get().version() >= v.version()) {
+            throw new IllegalStateException("cannot adopt " + v.id() + ": this store has version "
+                    + current.get().version() + " already");
+        }
+        addVersion(v);
+    }
+
+    /** Whether the store holds this jar (by its SHA-256). */
+    public boolean hasJar(String sha256) {
+        return BLOB_FILE.matcher(sha256 + ".jar").matches() && Files.exists(blobs.resolve(sha256 + ".jar"));
+    }
+
     /** Copies the upload to {@code temp}, hashing, counting and checking it on the way. */
     private static StagedJar receive(InputStream jar, Path temp) throws IOException {
         MessageDigest sha256 = sha256();

@@ -17,9 +17,10 @@ import java.util.Map;
 /**
  * The on-disk form of a {@link FunctionVersion}: {@code functions/<name>/v<N>.json}. Instants
  * and durations are plain millisecond numbers, so the file needs no Jackson time module and
- * reads the same in any tool.
+ * reads the same in any tool. The same text is a version's config in a cluster's shared catalog
+ * ({@link #toJson}, {@link #fromJson}), so every node reads a version exactly as its own store would.
  */
-final class VersionFile {
+public final class VersionFile {
 
     /**
      * Strict: a field that is missing or null, or trailing text, makes the file unreadable
@@ -33,6 +34,24 @@ final class VersionFile {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private VersionFile() {
+    }
+
+    /** The version as the catalog stores it: the version file's text. */
+    public static String toJson(FunctionVersion v) {
+        return new String(write(v), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A version from its version file's text.
+     *
+     * @throws IllegalArgumentException if the text is not a valid version
+     */
+    public static FunctionVersion fromJson(String json) {
+        try {
+            return read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a function version: " + e.getMessage(), e);
+        }
     }
 
     static byte[] write(FunctionVersion v) {

@@ -425,4 +425,29 @@ class FunctionStoreTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void adoptStoresAVersionWithItsOwnNumberOnlyAboveTheCurrentOne() throws Exception {
+        FunctionStore store = FunctionStore.open(dir);
+        deploy(store, "f", jar("one"));
+        byte[] two = jar("two");
+        FunctionVersion v7 = new FunctionVersion("f", 7, sha256(two), two.length, CONFIG,
+                Instant.parse("2026-11-30T08:00:00Z"));
+        IllegalStateException unstaged = assertThrows(IllegalStateException.class, () -> store.adopt(v7));
+        assertEquals("jar " + sha256(two) + " of f@7 is not staged", unstaged.getMessage());
+        assertFalse(store.hasJar(sha256(two)));
+        store.stage(new ByteArrayInputStream(two));
+        assertTrue(store.hasJar(sha256(two)));
+        store.adopt(v7);
+        assertEquals(v7, store.current("f").orElseThrow());
+        assertEquals(List.of(1L, 7L), store.versions("f").stream().map(FunctionVersion::version).toList());
+        IllegalStateException old = assertThrows(IllegalStateException.class, () -> store.adopt(
+                new FunctionVersion("f", 7, sha256(two), two.length, CONFIG, Instant.now())));
+        assertEquals("cannot adopt f@7: this store has version 7 already", old.getMessage());
+        // The next local deploy numbers on from the adopted version, and a reopened store has both.
+        assertEquals(8, deploy(store, "f", jar("three")).version());
+        assertEquals(List.of(1L, 7L, 8L), FunctionStore.open(dir).versions("f").stream()
+                .map(FunctionVersion::version).toList());
+        assertFalse(store.hasJar("../../etc/passwd"));
+    }
 }

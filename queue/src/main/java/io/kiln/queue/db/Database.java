@@ -14,6 +14,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -280,46 +281,95 @@ public final class Database implements AutoCloseable {
      * workers itself).
      */
     public void listen(Runnable wake) {
+        listen(CHANNEL, wake);
+    }
+
+    /**
+     * PostgreSQL: calls {@code wake} whenever any node NOTIFYs {@code channel} (and once when
+     * listening starts or resumes after a lost connection, for what was sent meanwhile). Every
+     * channel shares one thread and one connection, so a listener costs no pool connection.
+     * SQLite: nothing.
+     */
+    public void listen(String channel, Runnable wake) {
         if (dialect != Dialect.POSTGRES) {
             return;
         }
-        Thread t = new Thread(() -> {
-            while (!closed) {
-                try (Connection c = pool.getConnection()) {
-                    try (Statement s = c.createStatement()) {
-                        s.execute("LISTEN " + CHANNEL);
-                    }
-                    PGConnection pg = c.unwrap(PGConnection.class);
-                    wake.run(); // anything enqueued while not listening
-                    while (!closed) {
-                        PGNotification[] got = pg.getNotifications(1000);
-                        if (got != null && got.length > 0) {
-                            wake.run();
+        if (!channel.matches("[a-z_]{1,63}")) {
+            throw new IllegalArgumentException("a channel is lowercase letters and '_', got " + channel);
+        }
+        synchronized (listeners) {
+            listeners.computeIfAbsent(channel, k -> new CopyOnWriteArrayList<>()).add(wake);
+            if (listener == null) {
+                Thread t = new Thread(this::listenLoop, "kiln-queue-listen");
+                t.setDaemon(true);
+                listener = t;
+                t.start();
+            }
+        }
+    }
+
+    /** Channel to its wakers; a channel added while listening is LISTENed to within a second. */
+    private final java.util.Map<String, List<Runnable>> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void listenLoop() {
+        while (!closed) {
+            try (Connection c = pool.getConnection()) {
+                java.util.Set<String> listening = new java.util.HashSet<>();
+                PGConnection pg = c.unwrap(PGConnection.class);
+                while (!closed) {
+                    for (String channel : List.copyOf(listeners.keySet())) {
+                        if (listening.add(channel)) {
+                            try (Statement s = c.createStatement()) {
+                                s.execute("LISTEN " + channel);
+                            }
+                            wakeAll(channel); // anything sent while not listening
                         }
                     }
-                } catch (SQLException e) {
-                    if (!closed) {
-                        LOG.log(System.Logger.Level.WARNING, "the queue's LISTEN connection failed; retrying in 1 s: "
-                                + e.getMessage());
-                        try {
-                            Thread.sleep(1000);
-                        } catch (InterruptedException ie) {
-                            return;
+                    PGNotification[] got = pg.getNotifications(1000);
+                    if (got != null) {
+                        java.util.Set<String> woken = new java.util.HashSet<>();
+                        for (PGNotification n : got) {
+                            if (woken.add(n.getName())) {
+                                wakeAll(n.getName());
+                            }
                         }
                     }
                 }
+            } catch (SQLException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "the store's LISTEN connection failed; retrying in 1 s: "
+                            + e.getMessage());
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
             }
-        }, "kiln-queue-listen");
-        t.setDaemon(true);
-        listener = t;
-        t.start();
+        }
+    }
+
+    private void wakeAll(String channel) {
+        for (Runnable wake : listeners.getOrDefault(channel, List.of())) {
+            try {
+                wake.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "a listener of " + channel + " failed: " + e);
+            }
+        }
     }
 
     /** Inside a transaction: tells every listening node that work is ready, at commit. */
     public void notifyReady(Connection c) throws SQLException {
+        notify(c, CHANNEL);
+    }
+
+    /** Inside a transaction: NOTIFYs {@code channel} at commit (PostgreSQL; nothing on SQLite). */
+    public void notify(Connection c, String channel) throws SQLException {
         if (dialect == Dialect.POSTGRES) {
-            try (Statement s = c.createStatement()) {
-                s.execute("SELECT pg_notify('" + CHANNEL + "', '')");
+            try (java.sql.PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, '')")) {
+                s.setString(1, channel);
+                s.execute();
             }
         }
     }
