@@ -3,12 +3,12 @@ package io.kiln.gateway.crash;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kiln.agent.testing.Fixtures;
+import io.kiln.gateway.testing.GatewayProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -75,11 +75,7 @@ abstract class QueueCrashContract {
         long seed = Long.getLong("kiln.test.seed", System.nanoTime());
         System.out.println("[crash] seed " + seed + " (-Dkiln.test.seed to repeat)");
         Random random = new Random(seed);
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        gateway = new GatewayProcess(data, port, queueUrl(data), engine());
+        gateway = new GatewayProcess(data, GatewayProcess.freePort(), engine(), queueUrl(data), List.of());
         gateway.start();
         String token = gateway.token();
         // Retries generous enough that no run of kills exhausts them: this test is about loss, not the policy.
