@@ -25,9 +25,16 @@ final class Api {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     final String token;
+    /** A sync call's request timeout: the QEMU test's first cold start on a node makes its snapshot. */
+    final Duration callTimeout;
 
     Api(String token) {
+        this(token, Duration.ofSeconds(60));
+    }
+
+    Api(String token, Duration callTimeout) {
         this.token = token;
+        this.callTimeout = callTimeout;
     }
 
     /** Deploys the fixture jar as {@code name} through {@code url}; {@code query} starts with the handler. */
@@ -46,7 +53,7 @@ final class Api {
 
     HttpRequest syncRequest(String url, String function, String body) {
         return HttpRequest.newBuilder(URI.create(url + "/function/" + function))
-                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + token).timeout(callTimeout)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 

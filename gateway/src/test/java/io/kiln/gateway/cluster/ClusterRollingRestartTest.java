@@ -53,7 +53,7 @@ class ClusterRollingRestartTest {
     void aRollingRestartUnderLoadLosesNoAcceptedCall() throws Exception {
         ClusterNodes cluster = clusters.start(work, 3, "process");
         Api api = new Api(cluster.token());
-        api.deploy(cluster.node(0).url(), "sleeper", "handler=com.example.Sleeper&maxConcurrency=16"
+        api.deploy(cluster.node(0).url(), "sleeper", "handler=com.example.Sleeper&maxConcurrency=8"
                 + "&maxRetries=50&retryBackoff=50ms&maxRetryBackoff=500ms");
 
         LoadBalancer lb = LoadBalancer.over(cluster.nodes());

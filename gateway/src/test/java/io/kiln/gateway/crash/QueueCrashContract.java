@@ -28,17 +28,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The durable queue under {@code kill -9}: {@link #calls()} async calls (1,000) and a batch job of
- * {@link #records()} records (10,000) are submitted while the gateway is killed {@link #kills()}
- * times (5) at random moments and started again each time on the same data directory and store.
- * Afterwards every accepted call has run and succeeded with its own result, every record has
- * its own output in the job's results, and every duplicate is one a kill interrupted, counted
- * by the job's report. The process engine stands in for VMs (the queue is what is under test);
- * each store gets a subclass, and one smaller run uses the real engine.
+ * The durable queue under {@code kill -9}: {@link #calls()} async calls and a batch job of
+ * {@link #records()} records are submitted while the gateway is killed {@link #kills()} times at
+ * random moments (the seed is printed) and started again each time on the same data directory and
+ * store. Afterwards every accepted call has run and succeeded with its own result, every record has
+ * its own output in the job's results, and every duplicate is one a kill interrupted, counted by
+ * the job's report. The process engine stands in for VMs (the queue is what is under test).
+ *
+ * <p>Sizes: SQLite (the default store) runs the full size, 1,000 calls, 10,000 records, 5 kills;
+ * PostgreSQL 1,000 calls, 2,000 records, 3 kills; the real engine (QEMU) 100 calls, 200 records,
+ * 2 kills.
  */
 abstract class QueueCrashContract {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Each function's maxConcurrency: what one of them runs at once. */
+    static final int PER_FUNCTION = 4;
 
     @TempDir
     Path data;
@@ -71,7 +76,7 @@ abstract class QueueCrashContract {
     }
 
     @Test
-    void everyAcceptedCallRunsAtLeastOnceThroughFiveKills() throws Exception {
+    void everyAcceptedCallRunsAtLeastOnceThroughKills() throws Exception {
         long seed = Long.getLong("kiln.test.seed", System.nanoTime());
         System.out.println("[crash] seed " + seed + " (-Dkiln.test.seed to repeat)");
         Random random = new Random(seed);
@@ -79,8 +84,13 @@ abstract class QueueCrashContract {
         gateway.start();
         String token = gateway.token();
         // Retries generous enough that no run of kills exhausts them: this test is about loss, not the policy.
+        // Four calls at a time of each function: their 8 instances of 256 MiB fill the 2 GiB budget and no
+        // more, so neither function waits for the other's idle instances to be retired. At 16 each they
+        // did: every other call was a cold start or a no_capacity release, and the run's time was that of
+        // JVM starts, several minutes on a loaded machine, not the queue's.
         HttpResponse<String> deployed = http.send(HttpRequest.newBuilder(URI.create(gateway.url()
-                        + "/v1/functions/sleeper?handler=com.example.Sleeper&maxConcurrency=16&maxRetries=50"
+                        + "/v1/functions/sleeper?handler=com.example.Sleeper&maxConcurrency=" + PER_FUNCTION
+                        + "&maxRetries=50"
                         + "&retryBackoff=50ms&maxRetryBackoff=500ms"))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/java-archive")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
@@ -89,7 +99,8 @@ abstract class QueueCrashContract {
 
         // Echo, for the job: each record's output is the record itself.
         HttpResponse<String> echo = http.send(HttpRequest.newBuilder(URI.create(gateway.url()
-                        + "/v1/functions/echo?handler=com.example.Echo&maxConcurrency=16&maxRetries=50"
+                        + "/v1/functions/echo?handler=com.example.Echo&maxConcurrency=" + PER_FUNCTION
+                        + "&maxRetries=50"
                         + "&retryBackoff=50ms&maxRetryBackoff=500ms"))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/java-archive")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
@@ -179,8 +190,8 @@ abstract class QueueCrashContract {
             assertEquals(r, line.get("output").get("record").asInt(), results[r]);
         }
         int jobDuplicates = job.get("duplicates").asInt();
-        assertTrue(jobDuplicates >= 0 && jobDuplicates <= kills() * 16,
-                "at most what was in flight at the kills (16 at a time): " + job);
+        assertTrue(jobDuplicates >= 0 && jobDuplicates <= kills() * PER_FUNCTION,
+                "at most what was in flight at the kills (" + PER_FUNCTION + " at a time): " + job);
 
         JsonNode health = get(token, "/healthz");
         System.out.println("[crash] " + calls + " calls and a job of " + records + " records through " + kills()

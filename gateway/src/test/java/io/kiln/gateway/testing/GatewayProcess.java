@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A real gateway in a process of its own ({@code io.kiln.gateway.Main} on this test's class
@@ -28,6 +30,13 @@ import java.util.List;
 public final class GatewayProcess {
 
     private static final Duration HEALTH_POLL = Duration.ofMillis(50);
+    /** Every process started and not yet seen gone: a test JVM that exits takes them with it. */
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+                "gateway-processes-kill"));
+    }
 
     private final Path data;
     private final int port;
@@ -43,7 +52,8 @@ public final class GatewayProcess {
      * @param port      the port it listens on, on 127.0.0.1 ({@link #freePort()})
      * @param engine    {@code process}, {@code qemu-tcg}, {@code auto}, ...
      * @param queueUrl  its {@code --queue-url}: SQLite in {@code data}, or a PostgreSQL database
-     * @param extraArgs flags after the others ({@code --node}, {@code --advertise-url}, ...)
+     * @param extraArgs flags after the others ({@code --node}, {@code --advertise-url}, ...); the
+     *                  memory budget is 2048 MiB unless they give {@code --memory-budget-mib}
      */
     public GatewayProcess(Path data, int port, String engine, String queueUrl, List<String> extraArgs) {
         this.data = data;
@@ -110,11 +120,16 @@ public final class GatewayProcess {
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.kiln.gateway.Main",
                 "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", data.toString(),
-                "--engine", engine, "--queue-url", queueUrl, "--memory-budget-mib", "2048"));
+                "--engine", engine, "--queue-url", queueUrl));
+        if (!extraArgs.contains("--memory-budget-mib")) {
+            cmd.addAll(List.of("--memory-budget-mib", "2048"));
+        }
         cmd.addAll(extraArgs);
         // It inherits this JVM's environment: KILN_GUEST_DIR (the guest image) reaches it.
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        LIVE.add(process);
+        process.onExit().thenAccept(LIVE::remove);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + startTimeout.toNanos();
         while (System.nanoTime() < deadline) {
