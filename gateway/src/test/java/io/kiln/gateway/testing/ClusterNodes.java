@@ -147,7 +147,7 @@ public final class ClusterNodes implements AutoCloseable {
 
     /**
      * Waits until every running node's {@code /healthz} lists exactly the running nodes as live
-     * (its {@code nodes} array: {@code node} and {@code state}), so that routing sees the whole
+     * (its {@code nodes} array: {@code node} and {@code live}), so that routing sees the whole
      * cluster. Call it after starting or restarting a node, and after a kill.
      */
     public void awaitLive(Duration timeout) throws IOException, InterruptedException {
@@ -191,7 +191,7 @@ public final class ClusterNodes implements AutoCloseable {
             JsonNode list = JSON.readTree(r.body()).path("nodes");
             List<String> live = new ArrayList<>();
             for (JsonNode n : list) {
-                if (n.path("state").asText().equals("live")) {
+                if (n.path("live").asBoolean()) {
                     live.add(n.path("node").asText());
                 }
             }
