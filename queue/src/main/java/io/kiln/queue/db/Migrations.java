@@ -57,8 +57,36 @@ final class Migrations {
         return list;
     }
 
+    /**
+     * On PostgreSQL, the session-level advisory lock that makes migrating one node at a time: nodes
+     * of a cluster started together on a new database would otherwise each run V1, and all but one
+     * fail on PostgreSQL's catalog ({@code duplicate key value violates unique constraint
+     * "pg_type_typname_nsp_index"}), even on {@code CREATE TABLE IF NOT EXISTS}. The number is
+     * arbitrary, fixed ("kiln" in ASCII).
+     */
+    static final long PG_LOCK = 0x6b696c6eL;
+
     /** Applies what is missing; returns the schema version now in the store. */
     static int apply(Connection c) throws SQLException {
+        boolean pg = c.getMetaData().getDatabaseProductName().equals("PostgreSQL");
+        if (pg) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_lock(" + PG_LOCK + ")");
+            }
+        }
+        try {
+            return applyLocked(c);
+        } finally {
+            if (pg) {
+                // A session lock outlives transactions: give it back before the pool reuses the connection.
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT pg_advisory_unlock(" + PG_LOCK + ")");
+                }
+            }
+        }
+    }
+
+    private static int applyLocked(Connection c) throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
