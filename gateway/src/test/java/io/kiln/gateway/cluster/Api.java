@@ -3,6 +3,8 @@ package io.kiln.gateway.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kiln.agent.testing.Fixtures;
+import io.kiln.gateway.testing.ClusterNodes;
+import io.kiln.gateway.testing.GatewayProcess;
 
 import java.io.IOException;
 import java.net.URI;
@@ -12,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,19 +28,27 @@ final class Api {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     final String token;
+    /** Every node's URL: a deploy is done when each of them has the version. */
+    final List<String> nodes;
     /** A sync call's request timeout: the QEMU test's first cold start on a node makes its snapshot. */
     final Duration callTimeout;
 
-    Api(String token) {
-        this(token, Duration.ofSeconds(60));
+    Api(ClusterNodes cluster) throws IOException {
+        this(cluster, Duration.ofSeconds(60));
     }
 
-    Api(String token, Duration callTimeout) {
-        this.token = token;
+    Api(ClusterNodes cluster, Duration callTimeout) throws IOException {
+        this.token = cluster.token();
+        this.nodes = cluster.nodes().stream().map(GatewayProcess::url).toList();
         this.callTimeout = callTimeout;
     }
 
-    /** Deploys the fixture jar as {@code name} through {@code url}; {@code query} starts with the handler. */
+    /**
+     * Deploys the fixture jar as {@code name} through {@code url} ({@code query} starts with the
+     * handler), then waits until every node has the version: the others adopt it from the shared
+     * catalog "within a moment" (NOTIFY, or their 5 s poll), and until then a call through one of
+     * them is a 404. Bounded at 10 s.
+     */
     JsonNode deploy(String url, String name, String query) throws IOException, InterruptedException {
         return deploy(url, name, query, Duration.ofMinutes(2));
     }
@@ -48,7 +59,25 @@ final class Api {
                 .timeout(timeout).PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(201, r.statusCode(), "deploy " + name + " through " + url + ": " + r.body());
-        return JSON.readTree(r.body());
+        JsonNode deployed = JSON.readTree(r.body());
+        int version = deployed.get("version").asInt();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (String node : nodes) {
+            while (true) {
+                HttpResponse<String> d = http.send(HttpRequest.newBuilder(URI.create(node + "/v1/functions/" + name))
+                        .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (d.statusCode() == 200 && JSON.readTree(d.body()).get("version").asInt() == version) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    fail(node + " did not have " + name + " version " + version + " 10 s after its deploy through "
+                            + url + ": " + d.statusCode() + " " + d.body());
+                }
+                Thread.sleep(20);
+            }
+        }
+        return deployed;
     }
 
     HttpRequest syncRequest(String url, String function, String body) {

@@ -70,7 +70,7 @@ class ClusterKillTest {
         // Three functions of at most 4 calls each per node: 12 instances of 256 MiB fit the budget, so no
         // function waits for another's idle instances to go (which would fail sync calls as no_capacity).
         ClusterNodes cluster = clusters.start(work, 3, "process", "--memory-budget-mib", "3072");
-        Api api = new Api(cluster.token());
+        Api api = new Api(cluster);
         String a = cluster.node(0).url();
         String policy = "&maxConcurrency=4&maxRetries=50&retryBackoff=50ms&maxRetryBackoff=500ms";
         api.deploy(a, "sync", "handler=com.example.Sleeper" + policy);

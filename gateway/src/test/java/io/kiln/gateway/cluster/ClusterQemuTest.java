@@ -33,7 +33,7 @@ class ClusterQemuTest {
     @Test
     void twoQemuNodesEachRunTheFunction() throws Exception {
         ClusterNodes cluster = clusters.start(work, 2, "qemu-tcg", Duration.ofSeconds(120));
-        Api api = new Api(cluster.token(), Duration.ofMinutes(3));
+        Api api = new Api(cluster, Duration.ofMinutes(3));
         api.deploy(cluster.node(0).url(), "sleeper", "handler=com.example.Sleeper&maxConcurrency=1&timeout=2m",
                 Duration.ofMinutes(5));
         String home = api.callExpecting(cluster.node(1).url(), "sleeper", "sleep 1", "slept 1");

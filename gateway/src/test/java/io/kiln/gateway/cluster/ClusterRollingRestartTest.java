@@ -52,7 +52,7 @@ class ClusterRollingRestartTest {
     @Test
     void aRollingRestartUnderLoadLosesNoAcceptedCall() throws Exception {
         ClusterNodes cluster = clusters.start(work, 3, "process");
-        Api api = new Api(cluster.token());
+        Api api = new Api(cluster);
         api.deploy(cluster.node(0).url(), "sleeper", "handler=com.example.Sleeper&maxConcurrency=8"
                 + "&maxRetries=50&retryBackoff=50ms&maxRetryBackoff=500ms");
 
@@ -120,8 +120,6 @@ class ClusterRollingRestartTest {
         submitter.get(2, TimeUnit.MINUTES);
         lb.close();
 
-        assertEquals(List.of(), List.copyOf(errors), "no accepted call got an error");
-        assertEquals(0, lb.dropped(), "no connection broke after a request was sent: " + lb);
         List<String> urls = cluster.nodes().stream().map(GatewayProcess::url).toList();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         for (Map.Entry<Integer, String> e : callIds.entrySet()) {
@@ -130,6 +128,9 @@ class ClusterRollingRestartTest {
             assertEquals("slept " + ms(e.getKey()), Api.resultText(call), call.toString());
             assertEquals(1, call.get("attemptLog").size(), "one attempt, not interrupted: " + call);
         }
+        // Last, so that a failure here says the async side held.
+        assertEquals(0, lb.dropped(), "no connection broke after a request was sent: " + lb);
+        assertEquals(List.of(), List.copyOf(errors), "no accepted call got an error");
         System.out.println("[cluster] rolling restart of " + cluster.names() + ": " + syncOk.get()
                 + " sync calls (served by " + servedBy.keySet() + ") and " + callIds.size()
                 + " async calls, all succeeded; the client: " + lb);

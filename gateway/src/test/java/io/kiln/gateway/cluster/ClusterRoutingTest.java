@@ -41,7 +41,7 @@ class ClusterRoutingTest {
         for (GatewayProcess node : cluster.nodes()) {
             assertEquals(cluster.token(), node.token(), node + "'s token file");
         }
-        Api api = new Api(cluster.token());
+        Api api = new Api(cluster);
         String a = cluster.node(0).url();
         api.deploy(a, "upper", "handler=com.example.Upper");
 
