@@ -96,6 +96,12 @@ public final class ClusterBench {
                 }
             }
             List<String> urls = cluster.nodes().stream().map(GatewayProcess::url).toList();
+            // The other nodes adopt the deploys from the shared catalog within a moment.
+            for (int f = 0; f < functions; f++) {
+                for (String url : urls) {
+                    awaitFunction(http, token, url, "noop-" + f);
+                }
+            }
             load(http, token, urls, functions, callers, warmup, null);
             Stats s = new Stats();
             load(http, token, urls, functions, callers, seconds, s);
@@ -104,7 +110,8 @@ public final class ClusterBench {
             Result r = new Result(lat.length / (double) seconds, lat.length == 0 ? 0 : lat[lat.length / 2] / 1e6,
                     lat.length == 0 ? 0 : lat[(int) Math.ceil(lat.length * 0.99) - 1] / 1e6, s.errors.sum(),
                     new TreeMap<>(s.perNode));
-            System.out.println("[bench] " + nodes + " node(s): " + r);
+            System.out.println("[bench] " + nodes + " node(s): " + r + (s.firstError == null ? ""
+                    : "; first error: " + s.firstError));
             failed = false;
             return r;
         } finally {
@@ -112,8 +119,25 @@ public final class ClusterBench {
         }
     }
 
+    static void awaitFunction(HttpClient http, String token, String url, String name) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/functions/" + name))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(url + " does not have " + name + " 30 s after its deploy: "
+                        + r.statusCode() + " " + r.body());
+            }
+            Thread.sleep(50);
+        }
+    }
+
     static final class Stats {
         final LongAdder errors = new LongAdder();
+        volatile String firstError;
         final Map<String, Integer> perNode = new ConcurrentHashMap<>();
         final List<long[]> perCaller = new ArrayList<>();
         final List<AtomicInteger> counts = new ArrayList<>();
@@ -164,6 +188,9 @@ public final class ClusterBench {
                             continue;
                         }
                         if (r.statusCode() != 200) {
+                            if (s.firstError == null) {
+                                s.firstError = url + " " + fn + ": HTTP " + r.statusCode(); // one is enough to say why
+                            }
                             s.errors.increment();
                             continue;
                         }
@@ -175,6 +202,9 @@ public final class ClusterBench {
                         seen.merge(r.headers().firstValue("X-Kiln-Node").orElse("?"), 1, Integer::sum);
                     } catch (Exception e) {
                         if (s != null) {
+                            if (s.firstError == null) {
+                                s.firstError = url + " " + fn + ": " + e;
+                            }
                             s.errors.increment();
                         }
                     }
