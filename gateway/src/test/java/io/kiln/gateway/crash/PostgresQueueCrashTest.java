@@ -6,8 +6,8 @@ import java.nio.file.Path;
 
 /**
  * The crash test on a real PostgreSQL server (scripts/test-postgres.sh), a fresh database of its
- * own, smaller than SQLite's: 1,000 calls as there, but a job of 2,000 records (not 10,000) and 3
- * kills (not 5). The job's records are most of the run's time, and what this run adds to SQLite's
+ * own, smaller than SQLite's: 1,000 calls and 5 kills as there, but a job of 4,000 records (not
+ * 10,000). The job's records are most of the run's time, and what this run adds to SQLite's
  * full-size one is the other store's claims, rescues and job bookkeeping under kills, which a
  * smaller job exercises the same way; the cluster's kill test (cluster/ClusterKillTest) puts
  * PostgreSQL under {@code kill -9} again, with three nodes.
@@ -19,12 +19,7 @@ class PostgresQueueCrashTest extends QueueCrashContract {
     }
 
     @Override
-    int kills() {
-        return 3;
-    }
-
-    @Override
     int records() {
-        return 2000;
+        return 4000;
     }
 }

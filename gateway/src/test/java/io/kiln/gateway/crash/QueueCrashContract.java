@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the job's report. The process engine stands in for VMs (the queue is what is under test).
  *
  * <p>Sizes: SQLite (the default store) runs the full size, 1,000 calls, 10,000 records, 5 kills;
- * PostgreSQL 1,000 calls, 2,000 records, 3 kills; the real engine (QEMU) 100 calls, 200 records,
+ * PostgreSQL 1,000 calls, 4,000 records, 5 kills; the real engine (QEMU) 100 calls, 200 records,
  * 2 kills.
  */
 abstract class QueueCrashContract {
