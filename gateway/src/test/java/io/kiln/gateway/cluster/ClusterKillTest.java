@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -71,6 +73,8 @@ class ClusterKillTest {
         // function waits for another's idle instances to go (which would fail sync calls as no_capacity).
         ClusterNodes cluster = clusters.start(work, 3, "process", "--memory-budget-mib", "3072");
         Api api = new Api(cluster);
+        // Threads of their own: the common pool has as few threads as cores, and these callers block.
+        ExecutorService threads = Executors.newCachedThreadPool();
         String a = cluster.node(0).url();
         String policy = "&maxConcurrency=4&maxRetries=50&retryBackoff=50ms&maxRetryBackoff=500ms";
         api.deploy(a, "sync", "handler=com.example.Sleeper" + policy);
@@ -104,7 +108,7 @@ class ClusterKillTest {
                         return;
                     }
                 }
-            }));
+            }, threads));
         }
 
         // Async calls through all three nodes; a refused or broken submit is sent again with its key.
@@ -124,7 +128,7 @@ class ClusterKillTest {
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, threads);
 
         long waitDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (accepted.get() < ASYNC / 2 && !submitter.isDone()) {
@@ -145,6 +149,7 @@ class ClusterKillTest {
         CompletableFuture.allOf(callers.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
         submitter.get(2, TimeUnit.MINUTES);
         lb.close();
+        threads.shutdown();
 
         // Sync: only calls in flight at the kill may have failed; every later one succeeded elsewhere.
         int failedInFlight = 0;

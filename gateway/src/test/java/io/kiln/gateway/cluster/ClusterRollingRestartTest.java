@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +55,8 @@ class ClusterRollingRestartTest {
     void aRollingRestartUnderLoadLosesNoAcceptedCall() throws Exception {
         ClusterNodes cluster = clusters.start(work, 3, "process");
         Api api = new Api(cluster);
+        // Threads of their own: the common pool has as few threads as cores, and these callers block.
+        ExecutorService threads = Executors.newCachedThreadPool();
         api.deploy(cluster.node(0).url(), "sleeper", "handler=com.example.Sleeper&maxConcurrency=8"
                 + "&maxRetries=50&retryBackoff=50ms&maxRetryBackoff=500ms");
 
@@ -82,7 +86,7 @@ class ClusterRollingRestartTest {
                         return;
                     }
                 }
-            }));
+            }, threads));
         }
         Map<Integer, String> callIds = new ConcurrentHashMap<>();
         CompletableFuture<Void> submitter = CompletableFuture.runAsync(() -> {
@@ -103,7 +107,7 @@ class ClusterRollingRestartTest {
                     return;
                 }
             }
-        });
+        }, threads);
 
         awaitMoreSyncCalls(syncOk, errors);
         for (GatewayProcess node : cluster.nodes()) {
@@ -119,6 +123,7 @@ class ClusterRollingRestartTest {
         CompletableFuture.allOf(load.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
         submitter.get(2, TimeUnit.MINUTES);
         lb.close();
+        threads.shutdown();
 
         List<String> urls = cluster.nodes().stream().map(GatewayProcess::url).toList();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
