@@ -157,7 +157,8 @@ class ClusterKillTest {
         for (SyncCall s : syncCalls) {
             boolean inFlightAtKill = s.startNanos() < killEnd && s.endNanos() > killStart;
             if (!s.ok()) {
-                assertTrue(inFlightAtKill, "a sync call that was not in flight at the kill failed: " + s);
+                assertTrue(inFlightAtKill, "a sync call that was not in flight at the kill failed; it started "
+                        + (s.startNanos() - killEnd) / 1_000_000 + " ms after the killed node was gone: " + s);
                 failedInFlight++;
             }
             if (s.startNanos() > killEnd) {
