@@ -477,7 +477,12 @@ public final class Gateway implements AutoCloseable {
         queue.awaitIdle(Duration.ofSeconds(5));
         // Calls this node sent to peers are answered there: give them the drain too.
         long deadline = start + Math.max(Duration.ofSeconds(2).toNanos(), drain.toNanos());
-        while (triggers.inFlight() > 0 && System.nanoTime() < deadline) {
+        // In a cluster the listener stays open for two heartbeats at least: peers that have not
+        // yet read "draining" still forward calls here, and must get "elsewhere", not a closed
+        // connection; clients on kept-alive connections get 503 shutting_down and move on.
+        long listenUntil = cluster == null ? start
+                : start + config.cluster().heartbeat().multipliedBy(2).plusMillis(500).toNanos();
+        while ((triggers.inFlight() > 0 || System.nanoTime() < listenUntil) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {

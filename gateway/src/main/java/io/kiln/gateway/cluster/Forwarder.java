@@ -75,8 +75,14 @@ public final class Forwarder implements AutoCloseable {
     private final String secret;
 
     public Forwarder(Vertx vertx, String self, String secret, int connectTimeoutMs) {
+        // A new connection for every forward, on purpose. With pooled keep-alive connections, a
+        // call written to a connection whose node had just died fails after it was sent, and
+        // cannot be told from a call the node was running when it died: the first must go to the
+        // next node, the second must not (it may have run). On a new connection a dead node is a
+        // refused connect, nothing was sent, and the call moves on. The price is a connect per
+        // forwarded call (BENCHMARKS.md has it).
         this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(connectTimeoutMs)
-                .setKeepAlive(true).setMaxPoolSize(64).setDecompressionSupported(false));
+                .setKeepAlive(false).setMaxPoolSize(256).setDecompressionSupported(false));
         this.self = self;
         this.secret = secret;
     }
