@@ -87,7 +87,7 @@ public final class ClusterBench {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int f = 0; f < functions; f++) {
                 HttpResponse<String> d = http.send(HttpRequest.newBuilder(URI.create(cluster.node(0).url()
-                                + "/v1/functions/noop-" + f + "?handler=com.example.Echo&maxConcurrency=32&minInstances=2"))
+                                + "/v1/functions/noop-" + f + "?handler=com.example.Echo&memory=128&maxConcurrency=16&minInstances=1"))
                         .header("Authorization", "Bearer " + token).header("Content-Type", "application/java-archive")
                         .PUT(HttpRequest.BodyPublishers.ofByteArray(Fixtures.functions())).build(),
                         HttpResponse.BodyHandlers.ofString());
