@@ -200,6 +200,14 @@ public final class CallDispatcher implements AutoCloseable {
             fail(call, shuttingDown(call));
             return;
         }
+        Admission.Function known = admission.get(call.function);
+        if (call.ifBusy == IfBusy.REFUSE && known != null && !known.deleted
+                && (known.inFlight >= known.config().maxConcurrency() || !known.queue.isEmpty())) {
+            // Refused before it is queued: it would only wait, and a pump for it could evict
+            // another function's idle instance for a call that then goes elsewhere.
+            fail(call, atCapacity(call, known));
+            return;
+        }
         CallException refused = admission.admit(call);
         if (refused != null) {
             fail(call, refused);
@@ -208,9 +216,7 @@ public final class CallDispatcher implements AutoCloseable {
         pump();
         Admission.Function f = admission.get(call.function);
         if (call.ifBusy == IfBusy.REFUSE && !call.result.isDone() && f.queue.remove(call)) {
-            fail(call, new CallException(call.request.callId(), CallException.Codes.AT_CAPACITY, "function "
-                    + f.name + " cannot start the call at once here (calls in flight " + f.inFlight + " of "
-                    + f.config().maxConcurrency() + ", memory budget " + pool.budgetMib() + " MiB)", null, null));
+            fail(call, atCapacity(call, f)); // waiting for memory
             return;
         }
         if (call.queueTimer == null && !call.result.isDone() && f.queue.contains(call)) {
@@ -219,6 +225,13 @@ public final class CallDispatcher implements AutoCloseable {
             call.queueTimer = clock.schedule(left.isNegative() ? Duration.ZERO : left,
                     () -> mailbox.execute(() -> queueTimedOut(call)));
         }
+    }
+
+    private CallException atCapacity(PendingCall call, Admission.Function f) {
+        return new CallException(call.request.callId(), CallException.Codes.AT_CAPACITY, "function " + f.name
+                + " cannot start the call at once here (calls in flight " + f.inFlight + " of "
+                + f.config().maxConcurrency() + ", " + f.queue.size() + " waiting, memory budget " + pool.budgetMib()
+                + " MiB)", null, null);
     }
 
     private void queueTimedOut(PendingCall call) {
