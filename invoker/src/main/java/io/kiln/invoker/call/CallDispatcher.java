@@ -201,8 +201,7 @@ public final class CallDispatcher implements AutoCloseable {
             return;
         }
         Admission.Function known = admission.get(call.function);
-        if (call.ifBusy == IfBusy.REFUSE && known != null && !known.deleted
-                && (known.inFlight >= known.config().maxConcurrency() || !known.queue.isEmpty())) {
+        if (call.ifBusy == IfBusy.REFUSE && known != null && !known.deleted && !startsAtOnce(known)) {
             // Refused before it is queued: it would only wait, and a pump for it could evict
             // another function's idle instance for a call that then goes elsewhere.
             fail(call, atCapacity(call, known));
@@ -225,6 +224,22 @@ public final class CallDispatcher implements AutoCloseable {
             call.queueTimer = clock.schedule(left.isNegative() ? Duration.ZERO : left,
                     () -> mailbox.execute(() -> queueTimedOut(call)));
         }
+    }
+
+    /**
+     * Whether a new call of {@code f} would start now, without waiting or evicting: nothing of
+     * it waits, it is under its concurrency, and an idle instance of it is there, or the memory
+     * for a new one is free (after what calls waiting for room were promised).
+     */
+    private boolean startsAtOnce(Admission.Function f) {
+        FunctionConfig c = f.config();
+        if (f.inFlight >= c.maxConcurrency() || !f.queue.isEmpty()) {
+            return false;
+        }
+        if (pool.count(f.key, Lifecycle.IDLE) > 0) {
+            return true;
+        }
+        return pool.live(f.key) < c.maxInstances() && pool.freeMib() - promisedBefore(f) >= c.memoryMib();
     }
 
     private CallException atCapacity(PendingCall call, Admission.Function f) {

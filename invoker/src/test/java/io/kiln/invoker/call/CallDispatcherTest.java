@@ -139,10 +139,13 @@ class CallDispatcherTest {
         CompletableFuture<CallResult> other = d.submit("two", CallRequest.of(new byte[]{'3'}), IfBusy.REFUSE);
         engine.busyOne("two").answer("t");
         assertEquals("t", text(other));
-        // With the budget full (one busy, two idle), a third function has to wait for memory: refused.
+        // With the budget full (one busy, two idle), a third function has to wait for memory:
+        // refused, and nothing is evicted for a call that goes elsewhere.
         d.activate(template("three", 1, fn(256)), null, null);
         CallException noRoom = failure(d.submit("three", CallRequest.of(new byte[]{'4'}), IfBusy.REFUSE));
         assertEquals(CallException.Codes.AT_CAPACITY, noRoom.code());
+        assertEquals(1, d.state("two").cachedIdle(), "two's idle instance is still there");
+        assertEquals(0, d.state("three").live());
         i.answer("r1");
         assertEquals("r1", text(running));
         assertEquals(List.of("1"), i.inputs());
