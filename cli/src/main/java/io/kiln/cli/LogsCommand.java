@@ -14,24 +14,30 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 
-/** {@code kiln logs NAME [-f] [-n N]}. */
+/** {@code kiln logs NAME [-f] [-n N] [--since TIME]}. */
 @Command(name = "logs", sortOptions = false, usageHelpAutoWidth = true,
         header = "Print a function's recent log lines, or follow them.",
         description = {
             "Each line is: time (UTC), call id (- for lines outside a call), stream (stdout, stderr, log, kiln, "
-                    + "console), text. The server keeps the last 2000 lines of each function.",
+                    + "console), text; on several nodes the node after the time. Each node keeps its functions' "
+                    + "lines on disk (64 MiB and 7 days each by default); without --since the newest N come from "
+                    + "the last 2000 it holds in memory.",
+            "--since TIME prints the oldest N lines from that time on (ISO-8601, or an age such as 30m, 2h, "
+                    + "1d), read from disk.",
             "-f keeps printing new lines until Ctrl-C; if the server drops the stream it reconnects and resumes "
                     + "after the last line printed.",
             "--output json prints the server's {\"lines\":[...]}; with -f one JSON object per line (NDJSON).",
         },
         footerHeading = "%nExamples:%n",
-        footer = {"  kiln logs hello", "  kiln logs hello -f", "  kiln logs hello -n 500 | grep ERROR"})
+        footer = {"  kiln logs hello", "  kiln logs hello -f", "  kiln logs hello -n 500 | grep ERROR",
+            "  kiln logs hello --since 2h -n 2000"})
 final class LogsCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
@@ -54,12 +60,22 @@ final class LogsCommand implements Callable<Integer> {
     @Option(names = {"-n", "--limit"}, paramLabel = "N", description = "How many recent lines (1 to 2000, default ${DEFAULT-VALUE}).")
     int limit = 100;
 
+    @Option(names = "--since", paramLabel = "TIME", description = "The oldest lines from TIME on: ISO-8601 "
+            + "(2026-11-30T08:00:00Z) or an age (30m, 2h, 1d). Not with -f.")
+    String since;
+
     @Override
     public Integer call() {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw Kiln.usage(spec, "--limit takes 1 to " + MAX_LIMIT + ", got " + limit);
         }
         String base = "/v1/functions/" + KilnClient.segment(name) + "/logs?limit=" + limit;
+        if (since != null) {
+            if (follow) {
+                throw Kiln.usage(spec, "--since cannot be combined with -f");
+            }
+            base += "&since=" + sinceTime(since, Instant.now());
+        }
         if (!follow) {
             JsonNode logs = kiln.client().getJson(base, name);
             if (kiln.json()) {
@@ -105,6 +121,28 @@ final class LogsCommand implements Callable<Integer> {
             } catch (InterruptedException e) {
                 return Exit.OK;
             }
+        }
+    }
+
+    /** An ISO-8601 time as given, or an age ({@code 90s}, {@code 30m}, {@code 2h}, {@code 1d}) before {@code now}. */
+    static String sinceTime(String v, Instant now) {
+        String t = v.strip();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([smhd])").matcher(t);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            java.time.Duration age = switch (m.group(2)) {
+                case "s" -> java.time.Duration.ofSeconds(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                case "h" -> java.time.Duration.ofHours(n);
+                default -> java.time.Duration.ofDays(n);
+            };
+            return now.minus(age).toString();
+        }
+        try {
+            return Instant.parse(t).toString();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new CliException(Exit.USAGE, "--since takes an ISO-8601 time (2026-11-30T08:00:00Z) or an age "
+                    + "(30m, 2h, 1d), got \"" + v + "\"");
         }
     }
 

@@ -156,6 +156,20 @@ class FormatTest {
     }
 
     @Test
+    void logsSinceTakesATimeOrAnAge() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-30T10:00:00Z");
+        assertEquals("2026-11-30T09:30:00Z", LogsCommand.sinceTime("30m", now));
+        assertEquals("2026-11-30T08:00:00Z", LogsCommand.sinceTime("2h", now));
+        assertEquals("2026-11-29T10:00:00Z", LogsCommand.sinceTime("1d", now));
+        assertEquals("2026-11-30T09:59:15Z", LogsCommand.sinceTime(" 45s ", now));
+        assertEquals("2026-11-21T14:00:00Z", LogsCommand.sinceTime("2026-11-21T14:00:00Z", now));
+        CliException e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                () -> LogsCommand.sinceTime("yesterday", now));
+        assertEquals(Exit.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("got \"yesterday\""), e.getMessage());
+    }
+
+    @Test
     void logLinesOfANamedNodeSayWhichNode() {
         assertEquals("2026-01-01T00:00:00.001Z  [n2]  00000000000000ab  stdout  greeting Ada",
                 LogsCommand.line(Json.parse("{\"node\":\"n2\",\"seq\":1,\"time\":\"2026-01-01T00:00:00.001Z\","
