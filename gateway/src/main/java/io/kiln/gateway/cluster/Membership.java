@@ -63,6 +63,9 @@ public final class Membership implements AutoCloseable {
     private volatile View view;
     /** Written only on the membership thread (and before it starts). */
     private boolean draining;
+    /** When heartbeats began to fail ({@link System#nanoTime}), 0 while they work; the thread's own. */
+    private long failingSince;
+    private long lastWarned;
 
     private Membership(NodeTable table, QueueStore queue, ClusterConfig config, String self, String url, String engine,
                        Supplier<String> load, Clock clock) {
@@ -116,9 +119,23 @@ public final class Membership implements AutoCloseable {
                 }
             }
             refresh();
+            if (failingSince != 0) {
+                LOG.log(System.Logger.Level.INFO, "cluster: heartbeats work again after "
+                        + (System.nanoTime() - failingSince) / 1_000_000 + " ms");
+                failingSince = 0;
+            }
         } catch (SQLException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "cluster: heartbeat failed (" + e.getMessage()
-                    + "); routing keeps the last view");
+            // Said at the first failure and every 30 s while it lasts, not every second.
+            long now = System.nanoTime();
+            if (failingSince == 0 || now - lastWarned > 30_000_000_000L) {
+                LOG.log(System.Logger.Level.WARNING, "cluster: heartbeat failed (" + e.getMessage()
+                        + "); routing keeps the last view" + (failingSince == 0 ? ""
+                        : "; failing for " + (now - failingSince) / 1_000_000_000 + " s"));
+                lastWarned = now;
+            }
+            if (failingSince == 0) {
+                failingSince = now;
+            }
         }
     }
 
