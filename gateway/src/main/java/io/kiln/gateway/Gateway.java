@@ -1,6 +1,7 @@
 package io.kiln.gateway;
 
 import io.kiln.gateway.api.CallsApi;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.cluster.Cluster;
 import io.kiln.gateway.cluster.Forwarder;
 import io.kiln.queue.cluster.NodeTable;
@@ -26,7 +27,6 @@ import io.kiln.gateway.topics.SqsBatchResponses;
 import io.kiln.gateway.topics.TopicsApi;
 import io.kiln.invoker.Invoker;
 import io.kiln.queue.catalog.FunctionCatalog;
-import io.kiln.queue.db.Dialect;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.TooLongFrameException;
@@ -199,7 +199,7 @@ public final class Gateway implements AutoCloseable {
             g.listen();
             if (g.cluster != null) {
                 g.cluster.join(config.cluster().urlFor(config.host(), g.port), invoker.engine().engine().name(),
-                        g::load);
+                        () -> g.load().toString());
             }
         } catch (SQLException e) {
             g.shutdown(Duration.ZERO);
@@ -432,11 +432,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** This node's load as its heartbeat publishes it and /healthz shows it: the pool's numbers. */
-    private String load() {
+    private ObjectNode load() {
         CallDispatcher.PoolState p = invoker.poolState();
         return Json.object().put("callsInFlight", p.inFlight()).put("queuedCalls", p.queued())
                 .put("liveInstances", p.liveInstances()).put("memoryReservedMib", p.reservedMib())
-                .put("memoryBudgetMib", p.budgetMib()).toString();
+                .put("memoryBudgetMib", p.budgetMib());
     }
 
     public Scheduler scheduler() {

@@ -351,8 +351,7 @@ public final class Invoker implements AutoCloseable {
      */
     public CompletableFuture<CallResult> invoke(String function, CallRequest request, IfBusy ifBusy) {
         return dispatcher.submit(function, request, ifBusy).whenComplete((r, e) -> metrics.outcome(function,
-                e == null ? "ok" : e instanceof CallException c ? c.code()
-                        : e.getCause() instanceof CallException c ? c.code() : "internal_error"));
+                e == null ? "ok" : CallException.codeOf(e)));
     }
 
     // ---- state -------------------------------------------------------------------------

@@ -35,10 +35,10 @@ public final class HealthApi {
     private final Buffer openapi;
     /** Null on a single node. */
     private final Cluster cluster;
-    private final Supplier<String> load;
+    private final Supplier<ObjectNode> load;
 
     public HealthApi(Invoker invoker, EventQueue queue, PrometheusMeterRegistry registry, BooleanSupplier draining,
-                     Cluster cluster, Supplier<String> load) {
+                     Cluster cluster, Supplier<ObjectNode> load) {
         this.invoker = invoker;
         this.cluster = cluster;
         this.load = load;
@@ -108,14 +108,15 @@ public final class HealthApi {
         if (m == null) {
             list.addObject().put("node", queue.config().node()).put("self", true)
                     .put("state", closing ? NodeRow.DRAINING : NodeRow.UP).put("live", !closing)
-                    .put("engine", invoker.engine().engine().name()).set("load", parse(load.get()));
+                    .put("engine", invoker.engine().engine().name()).set("load", load.get());
             return list;
         }
         Membership.View v = m.view();
         java.time.Instant now = java.time.Instant.now();
-        for (Membership.Node n : v.nodes()) {
-            ObjectNode o = list.addObject().put("node", n.name()).put("self", n.name().equals(v.self()))
-                    .put("url", n.url()).put("state", n.state()).put("live", n.live()).put("engine", n.engine())
+        for (NodeRow n : v.nodes()) {
+            ObjectNode o = list.addObject().put("node", n.node()).put("self", n.node().equals(v.self()))
+                    .put("url", n.url()).put("state", n.state()).put("live", v.live().contains(n.node()))
+                    .put("engine", n.engine())
                     .put("startedAt", n.startedAt().toString())
                     .put("heartbeatAgeMs", Math.max(0, java.time.Duration.between(n.heartbeatAt(), now).toMillis()));
             o.set("load", parse(n.load()));

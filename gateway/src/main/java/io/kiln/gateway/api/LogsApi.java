@@ -203,14 +203,10 @@ public final class LogsApi {
         for (String peer : peers) {
             cluster.forwarder().stream(cluster.url(peer), ctx.request().uri(), ctx.request().headers(),
                     line -> context.runOnContext(v -> {
-                        if (line.length() > 0 && !response.ended() && !response.closed()) {
-                            if (response.writeQueueFull()) {
-                                response.reset();
-                            } else {
-                                response.write(line.appendString("\n"));
-                            }
+                        if (line.length() > 0) {
+                            write(response, line.appendString("\n"));
                         }
-                    }), () -> { }).onSuccess(stream -> context.runOnContext(v -> {
+                    })).onSuccess(stream -> context.runOnContext(v -> {
                         peerStreams.add(stream);
                         if (response.ended() || response.closed()) {
                             closeAll.run();
@@ -228,6 +224,11 @@ public final class LogsApi {
     }
 
     private void write(HttpServerResponse response, LogLine line) {
+        write(response, Json.line(json(line)));
+    }
+
+    /** One NDJSON line to a follower, this node's or a peer's. */
+    private static void write(HttpServerResponse response, Buffer line) {
         if (response.ended() || response.closed()) {
             return;
         }
@@ -235,7 +236,7 @@ public final class LogsApi {
             response.reset(); // too slow: let it reconnect with after=<seq>
             return;
         }
-        response.write(Json.line(json(line)));
+        response.write(line);
     }
 
     private ObjectNode json(LogLine l) {

@@ -212,7 +212,7 @@ public final class Triggers {
      */
     private void runHere(SyncCall sc, IfBusy ifBusy, Runnable atCapacity) {
         invoker.invoke(sc.function(), sc.call(), ifBusy).whenComplete((result, error) -> {
-            if (error != null && atCapacity != null && CallErrors.code(error).equals(CallException.Codes.AT_CAPACITY)) {
+            if (error != null && atCapacity != null && CallException.codeOf(error).equals(CallException.Codes.AT_CAPACITY)) {
                 atCapacity.run();
                 return;
             }

@@ -28,7 +28,12 @@ public final class BearerAuth {
                 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
-        return MessageDigest.isEqual(expected, sha256(authorization.substring(7).strip()));
+        return matches(authorization.substring(7).strip());
+    }
+
+    /** Whether {@code token} is the token (a bare value, not a header), in the same constant time. */
+    public boolean matches(String token) {
+        return token != null && MessageDigest.isEqual(expected, sha256(token));
     }
 
     /** Throws {@link #UNAUTHORIZED} unless {@link #accepts}. */

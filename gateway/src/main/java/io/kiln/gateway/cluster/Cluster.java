@@ -4,6 +4,7 @@ import io.kiln.gateway.http.ApiError;
 import io.vertx.core.http.HttpServerRequest;
 
 import io.kiln.queue.QueueStore;
+import io.kiln.queue.cluster.NodeRow;
 import io.kiln.queue.cluster.NodeTable;
 
 import java.sql.SQLException;
@@ -92,7 +93,7 @@ public final class Cluster implements AutoCloseable {
     /** A node's URL, or null if it is not known. */
     public String url(String node) {
         Membership m = membership;
-        Membership.Node n = m == null ? null : m.view().node(node);
+        NodeRow n = m == null ? null : m.view().node(node);
         return n == null ? null : n.url();
     }
 

@@ -1,5 +1,6 @@
 package io.kiln.gateway.cluster;
 
+import io.kiln.gateway.auth.BearerAuth;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -73,6 +74,8 @@ public final class Forwarder implements AutoCloseable {
     private final HttpClient client;
     private final String self;
     private final String secret;
+    /** The check of a forwarded call's credential: the token check's, hashed and constant-time. */
+    private final BearerAuth internal;
 
     public Forwarder(Vertx vertx, String self, String secret, int connectTimeoutMs) {
         // A new connection for every forward, on purpose. With pooled keep-alive connections, a
@@ -85,6 +88,7 @@ public final class Forwarder implements AutoCloseable {
                 .setKeepAlive(false).setMaxPoolSize(256).setDecompressionSupported(false));
         this.self = self;
         this.secret = secret;
+        this.internal = new BearerAuth(secret);
     }
 
     /**
@@ -115,11 +119,11 @@ public final class Forwarder implements AutoCloseable {
 
     /**
      * A streamed GET to a peer (a log follower): each line of its NDJSON answer goes to
-     * {@code line} as it arrives, and {@code ended} runs once when the stream ends or fails. The
-     * future gives a handle that closes the stream.
+     * {@code line} as it arrives, until the stream ends or fails. The future gives a handle that
+     * closes the stream.
      */
     public Future<AutoCloseable> stream(String baseUrl, String uri, MultiMap headers,
-                                        io.vertx.core.Handler<Buffer> line, Runnable ended) {
+                                        io.vertx.core.Handler<Buffer> line) {
         RequestOptions options = new RequestOptions().setAbsoluteURI(baseUrl + uri).setMethod(HttpMethod.GET)
                 .setIdleTimeout(0);
         copy(headers, options);
@@ -128,8 +132,8 @@ public final class Forwarder implements AutoCloseable {
             io.vertx.core.parsetools.RecordParser lines = io.vertx.core.parsetools.RecordParser.newDelimited("\n",
                     line);
             response.handler(lines);
-            response.endHandler(v -> ended.run());
-            response.exceptionHandler(e -> ended.run());
+            // A peer that stops or is reset just ends its part of the stream.
+            response.exceptionHandler(e -> { });
             return (AutoCloseable) () -> request.reset();
         }));
     }
@@ -145,8 +149,7 @@ public final class Forwarder implements AutoCloseable {
 
     /** Whether {@code value} is the internal credential (in constant time). */
     public boolean authentic(String value) {
-        return value != null && java.security.MessageDigest.isEqual(value.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return internal.matches(value);
     }
 
     @Override

@@ -29,17 +29,16 @@ public final class Membership implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Membership.class.getName());
 
-    /** A node as the table last showed it; {@code live}: up, and heard from within the timeout. */
-    public record Node(String name, String url, String engine, String state, Instant startedAt,
-                       Instant heartbeatAt, String load, boolean live) {
-    }
+    /**
+     * Every known node (live or not) as the table last showed it, in name order (one this node
+     * has just declared dead says so), and the names of the live ones: up, and heard from
+     * within the timeout.
+     */
+    public record View(String self, List<NodeRow> nodes, List<String> live) {
 
-    /** Every known node (live or not) in name order, and the names of the live ones. */
-    public record View(String self, List<Node> nodes, List<String> live) {
-
-        public Node node(String name) {
-            for (Node n : nodes) {
-                if (n.name().equals(name)) {
+        public NodeRow node(String name) {
+            for (NodeRow n : nodes) {
+                if (n.node().equals(name)) {
                     return n;
                 }
             }
@@ -142,23 +141,22 @@ public final class Membership implements AutoCloseable {
     /** Reads every row, declares the silent dead, publishes the view. */
     private void refresh() throws SQLException {
         Instant now = clock.instant();
-        List<Node> nodes = new ArrayList<>();
+        List<NodeRow> nodes = new ArrayList<>();
         List<String> live = new ArrayList<>();
         for (NodeRow r : table.list()) {
             boolean silent = Duration.between(r.heartbeatAt(), now).compareTo(config.nodeTimeout()) > 0;
-            String state = r.state();
-            if (silent && !r.node().equals(self) && (state.equals(NodeRow.UP) || state.equals(NodeRow.DRAINING))) {
+            if (silent && !r.node().equals(self) && (r.state().equals(NodeRow.UP)
+                    || r.state().equals(NodeRow.DRAINING))) {
                 int rescued = table.declareDead(r.node(), config.nodeTimeout(), queue);
                 if (rescued >= 0) {
                     LOG.log(System.Logger.Level.WARNING, "cluster: node " + r.node() + " has not heartbeaten for "
                             + Duration.between(r.heartbeatAt(), now).toMillis() + " ms; declared dead, " + rescued
                             + " of its running queue item(s) queued again");
-                    state = NodeRow.DEAD;
+                    r = r.withState(NodeRow.DEAD);
                 }
             }
-            boolean isLive = state.equals(NodeRow.UP) && (!silent || r.node().equals(self));
-            nodes.add(new Node(r.node(), r.url(), r.engine(), state, r.startedAt(), r.heartbeatAt(), r.load(), isLive));
-            if (isLive) {
+            nodes.add(r);
+            if (r.state().equals(NodeRow.UP) && (!silent || r.node().equals(self))) {
                 live.add(r.node());
             }
         }

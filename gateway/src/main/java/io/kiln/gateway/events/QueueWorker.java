@@ -128,7 +128,8 @@ public final class QueueWorker {
                     }
                     // Work of a function this node has no instance of waits a moment for a node
                     // that has one warm (on a shared store; on one node there is no other).
-                    Duration dueFor = warm(fn) ? Duration.ZERO : config.coldClaimDelay();
+                    Duration dueFor = config.coldClaimDelay().isZero() || warm(fn) ? Duration.ZERO
+                            : config.coldClaimDelay();
                     List<QueueItem> items = store.claim(owner, fn, Math.min(Math.min(free, room), CLAIM_BATCH),
                             config.lease(), dueFor);
                     if (items.isEmpty() && !dueFor.isZero()) {

@@ -39,12 +39,6 @@ public final class CallErrors {
         return STATUS.getOrDefault(code, 502);
     }
 
-    /** The code of a call future's failure: its {@link CallException}'s, else {@code internal_error}. */
-    public static String code(Throwable t) {
-        Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-        return e instanceof CallException c ? c.code() : "internal_error";
-    }
-
     /** Any failure of a call future as an {@link ApiError}: unknown ones are a 500 without details. */
     public static ApiError of(Throwable t) {
         Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;

@@ -29,6 +29,15 @@ public final class CallException extends RuntimeException {
         }
     }
 
+    /**
+     * The code of a call future's failure, itself or wrapped (a {@code CompletionException}):
+     * its {@link CallException}'s, else {@code internal_error}.
+     */
+    public static String codeOf(Throwable t) {
+        return t instanceof CallException c ? c.code()
+                : t != null && t.getCause() instanceof CallException c ? c.code() : "internal_error";
+    }
+
     private final long callId;
     private final String code;
     private final ObjectNode details;

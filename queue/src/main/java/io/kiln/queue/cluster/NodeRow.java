@@ -10,4 +10,8 @@ public record NodeRow(String node, String url, String engine, String state, Inst
     public static final String DRAINING = "draining";
     public static final String STOPPED = "stopped";
     public static final String DEAD = "dead";
+
+    public NodeRow withState(String s) {
+        return new NodeRow(node, url, engine, s, startedAt, heartbeatAt, load);
+    }
 }
