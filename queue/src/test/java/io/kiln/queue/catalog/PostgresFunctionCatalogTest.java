@@ -28,16 +28,20 @@ class PostgresFunctionCatalogTest extends FunctionCatalogContract {
     void everyChangeNotifiesTheCatalogChannelAndNotTheQueues() throws Exception {
         Semaphore catalogWakes = new Semaphore(0);
         AtomicInteger queueWakes = new AtomicInteger();
-        CountDownLatch listening = new CountDownLatch(2);
+        CountDownLatch catalogListening = new CountDownLatch(1);
+        CountDownLatch queueListening = new CountDownLatch(1);
+        // Count each wake before opening its latch: the main thread reads the counts as soon as
+        // the latches open, so the first (listening-started) wakes must already be in them.
         db.listen(FunctionCatalog.CHANNEL, () -> {
-            listening.countDown();
             catalogWakes.release();
+            catalogListening.countDown();
         });
         db.listen(() -> {
-            listening.countDown();
             queueWakes.incrementAndGet();
+            queueListening.countDown();
         });
-        assertTrue(listening.await(10, TimeUnit.SECONDS), "both channels listened to");
+        assertTrue(catalogListening.await(10, TimeUnit.SECONDS), "the catalog channel listened to");
+        assertTrue(queueListening.await(10, TimeUnit.SECONDS), "the queue channel listened to");
         catalogWakes.drainPermits();
         int queueBefore = queueWakes.get();
         publish("f", 1, jar("a"));
