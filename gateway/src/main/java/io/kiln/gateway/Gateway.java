@@ -4,6 +4,7 @@ import io.kiln.gateway.api.CallsApi;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.cluster.Cluster;
 import io.kiln.gateway.cluster.Forwarder;
+import io.kiln.gateway.connections.Connections;
 import io.kiln.queue.cluster.NodeTable;
 import io.kiln.invoker.call.CallDispatcher;
 import io.kiln.gateway.api.FunctionsApi;
@@ -98,6 +99,7 @@ public final class Gateway implements AutoCloseable {
     private final LogsApi logs;
     private final HealthApi health;
     private final GatewayMetrics metrics;
+    private final Connections connections;
     private final Router router;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean draining;
@@ -163,6 +165,7 @@ public final class Gateway implements AutoCloseable {
         this.logs = new LogsApi(vertx, invoker, config.queue().node(), cluster);
         this.health = new HealthApi(invoker, queue, registry, () -> draining, cluster, this::load);
         this.metrics = new GatewayMetrics(registry);
+        this.connections = new Connections(config.connections(), config.queue().node(), registry);
         this.router = routes();
     }
 
@@ -222,7 +225,10 @@ public final class Gateway implements AutoCloseable {
                 .setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
                 .setMaxHeaderSize(config.maxHeaderBytes())
                 .setHandle100ContinueAutomatically(false)
-                .setDecompressionSupported(false);
+                .setDecompressionSupported(false)
+                // HTTP/1.1 only: with cleartext HTTP/2 on, Vert.x reports a connection only after
+                // its first bytes, so Connections could neither time nor count a silent one.
+                .setHttp2ClearTextEnabled(false);
         try {
             vertx.deployVerticle(() -> new HttpVerticle(options), new DeploymentOptions().setInstances(EVENT_LOOPS))
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -249,7 +255,8 @@ public final class Gateway implements AutoCloseable {
 
         @Override
         public void start(Promise<Void> started) {
-            vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Gateway::invalidRequest)
+            vertx.createHttpServer(options).connectionHandler(connections::accept).requestHandler(router)
+                    .invalidRequestHandler(Gateway::invalidRequest)
                     .listen().onSuccess(s -> {
                         servers.add(s);
                         started.complete();
@@ -437,6 +444,11 @@ public final class Gateway implements AutoCloseable {
         return Json.object().put("callsInFlight", p.inFlight()).put("queuedCalls", p.queued())
                 .put("liveInstances", p.liveInstances()).put("memoryReservedMib", p.reservedMib())
                 .put("memoryBudgetMib", p.budgetMib());
+    }
+
+    /** The connection limits at work: per-address counts, closes by reason. */
+    public Connections connections() {
+        return connections;
     }
 
     public Scheduler scheduler() {

@@ -1,6 +1,7 @@
 package io.kiln.gateway;
 
 import io.kiln.gateway.cluster.ClusterConfig;
+import io.kiln.gateway.connections.ConnectionLimits;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 import io.kiln.invoker.engine.EngineSelector;
@@ -36,6 +37,10 @@ public final class Main {
         FLAGS.put("--max-body-mib", "KILN_MAX_BODY_MIB");
         FLAGS.put("--rate-limit", "KILN_RATE_LIMIT");
         FLAGS.put("--rate-burst", "KILN_RATE_BURST");
+        FLAGS.put("--header-timeout-s", "KILN_HEADER_TIMEOUT_S");
+        FLAGS.put("--body-timeout-s", "KILN_BODY_TIMEOUT_S");
+        FLAGS.put("--idle-timeout-s", "KILN_IDLE_TIMEOUT_S");
+        FLAGS.put("--max-connections-per-client", "KILN_MAX_CONNECTIONS_PER_CLIENT");
         FLAGS.put("--queue-url", "KILN_QUEUE_URL");
         FLAGS.put("--node", "KILN_NODE");
         FLAGS.put("--queue-concurrency", "KILN_QUEUE_CONCURRENCY");
@@ -179,6 +184,7 @@ public final class Main {
                     : Math.max(1, (int) Math.ceil(rate));
             c = c.withRateLimit(rate, burst);
         }
+        c = c.withConnections(connectionLimits(values, c.connections()));
         QueueConfig q = c.queue();
         if (values.containsKey("--queue-url")) {
             q = q.withUrl(values.get("--queue-url"));
@@ -202,6 +208,35 @@ public final class Main {
                     values.get("--node-timeout-s"))));
         }
         return c.withCluster(cluster);
+    }
+
+    private static ConnectionLimits connectionLimits(Map<String, String> values, ConnectionLimits l) {
+        if (values.containsKey("--header-timeout-s")) {
+            l = l.withHeaderTimeout(seconds("--header-timeout-s", values.get("--header-timeout-s")));
+        }
+        if (values.containsKey("--body-timeout-s")) {
+            l = l.withBodyTimeout(seconds("--body-timeout-s", values.get("--body-timeout-s")));
+        }
+        if (values.containsKey("--idle-timeout-s")) {
+            l = l.withIdleTimeout(seconds("--idle-timeout-s", values.get("--idle-timeout-s")));
+        }
+        if (values.containsKey("--max-connections-per-client")) {
+            long n = number("--max-connections-per-client", values.get("--max-connections-per-client"));
+            if (n < 0 || n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("--max-connections-per-client must be 0 (no cap) or more, got " + n);
+            }
+            l = l.withMaxPerClient((int) n);
+        }
+        return l;
+    }
+
+    /** A timeout flag: whole seconds, 0 for off, at most a day (more is surely a mistake). */
+    private static Duration seconds(String flag, String v) {
+        long s = number(flag, v);
+        if (s < 0 || s > 86_400) {
+            throw new IllegalArgumentException(flag + " must be from 0 (off) to 86400 seconds, got " + s);
+        }
+        return Duration.ofSeconds(s);
     }
 
     private static long number(String flag, String v) {
@@ -234,6 +269,16 @@ public final class Main {
                   --max-body-mib N       largest call body (KILN_MAX_BODY_MIB, default 6)
                   --rate-limit R         calls per second per function, 0 for none (KILN_RATE_LIMIT, default 0)
                   --rate-burst N         calls at once above the rate (KILN_RATE_BURST, default the rate rounded up)
+                  --header-timeout-s N   a request head must be complete N s after the connection opens, or after its
+                                         first byte on a kept-alive one; else 408 and closed (KILN_HEADER_TIMEOUT_S, default 10; 0 off)
+                  --body-timeout-s N     a request body that sends nothing for N s is answered 408 and closed
+                                         (KILN_BODY_TIMEOUT_S, default 30; 0 off)
+                  --idle-timeout-s N     a kept-alive connection with no request on it is closed after N s; keep a load
+                                         balancer's own idle timeout below it (KILN_IDLE_TIMEOUT_S, default 75; 0 off)
+                  --max-connections-per-client N
+                                         open connections per client IP address; more get 503 too_many_connections
+                                         (KILN_MAX_CONNECTIONS_PER_CLIENT, default 256; 0 for no cap; behind a load
+                                         balancer every client is its address: raise it or use 0)
                   --queue-url U          the durable queue's store: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB?user=..
                                          (KILN_QUEUE_URL, default jdbc:sqlite:<data-dir>/queue.db)
                   --node NAME            this node's name, unique in a cluster (KILN_NODE, default local)

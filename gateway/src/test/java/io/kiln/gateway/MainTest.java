@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.connections.ConnectionLimits;
 import io.kiln.invoker.logs.LogRetention;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +43,25 @@ class MainTest {
         assertEquals("--log-retention-mib must be from 1 to 1048576, got 2000000", assertThrows(
                 IllegalArgumentException.class, () -> Main.parse(new String[0],
                         Map.of("KILN_LOG_RETENTION_MIB", "2000000"))).getMessage());
+    }
+
+    @Test
+    void connectionLimitsDefaultAndComeFromFlagsOrEnvironment() {
+        assertEquals(new ConnectionLimits(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(75), 256),
+                Main.parse(new String[0], Map.of()).connections());
+        assertEquals(new ConnectionLimits(Duration.ofSeconds(5), Duration.ZERO, Duration.ofSeconds(120), 0),
+                Main.parse(new String[] {"--header-timeout-s", "5", "--body-timeout-s=0",
+                        "--max-connections-per-client", "0"}, Map.of("KILN_IDLE_TIMEOUT_S", "120",
+                        "KILN_MAX_CONNECTIONS_PER_CLIENT", "9")).connections());
+        assertEquals("--idle-timeout-s must be from 0 (off) to 86400 seconds, got -1", assertThrows(
+                IllegalArgumentException.class, () -> Main.parse(new String[] {"--idle-timeout-s", "-1"}, Map.of()))
+                .getMessage());
+        assertEquals("--header-timeout-s must be a whole number, got \"1.5\"", assertThrows(
+                IllegalArgumentException.class, () -> Main.parse(new String[0], Map.of("KILN_HEADER_TIMEOUT_S",
+                        "1.5"))).getMessage());
+        assertEquals("--max-connections-per-client must be 0 (no cap) or more, got -3", assertThrows(
+                IllegalArgumentException.class, () -> Main.parse(new String[] {"--max-connections-per-client", "-3"},
+                        Map.of())).getMessage());
     }
 
     @Test
