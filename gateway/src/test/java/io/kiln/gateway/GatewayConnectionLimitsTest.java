@@ -1,9 +1,14 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.cluster.Forwarder;
 import io.kiln.gateway.connections.ConnectionLimits;
 import io.kiln.gateway.connections.Connections;
 import io.kiln.gateway.connections.Connections.Reason;
 import io.kiln.gateway.testing.TestServer;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -221,7 +226,8 @@ class GatewayConnectionLimitsTest {
 
     /**
      * With a cap of 3 per address, a 4th connection is answered 503 {@code too_many_connections}
-     * and closed while the 3 stay open and serve; once one closes, a new one is served.
+     * and closed while the 3 stay open and serve (a peer's forward gets "elsewhere"); once one
+     * closes, a new one is served.
      */
     @Test
     void connectionsOverThePerAddressCapAreRefusedAndRoomComesBack() throws Exception {
@@ -247,6 +253,17 @@ class GatewayConnectionLimitsTest {
                         + "X-Kiln-Elsewhere: too_many_connections\r\n\r\n" + json, got);
             }
             assertEquals(1, connections.closedCount(Reason.TOO_MANY_CONNECTIONS) - before);
+            // A peer forwarding a call over the cap is told to take it elsewhere, not given a failure.
+            Vertx vertx = Vertx.vertx();
+            try {
+                Forwarder.Outcome o = new Forwarder(vertx, "peer", "secret", 5000).forward(s.url(), HttpMethod.POST,
+                                "/function/echo", MultiMap.caseInsensitiveMultiMap(), Buffer.buffer("x"), true, 10_000)
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                assertEquals(new Forwarder.Elsewhere("too_many_connections"), o);
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(2, connections.closedCount(Reason.TOO_MANY_CONNECTIONS) - before);
             for (Socket socket : held) {
                 send(socket, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertEquals(200, readAnswer(socket).status(), "a connection under the cap serves");
