@@ -116,6 +116,56 @@ class GatewayConnectionLimitsTest {
                 "the metric is scraped");
     }
 
+    /**
+     * On a kept-alive connection, a next head dripped a byte every 100 ms, for as long as the
+     * connection lasts, is still cut: the head clock starts at its first byte and later bytes do
+     * not move it (a clock that restarted on each byte would never fire, and the bound fails).
+     * The gateway closes while bytes are still coming, so the client may see a reset instead of
+     * (part of) the 408: what it read must be a beginning of the 408.
+     */
+    @Test
+    void aHeadDrippedAByteAtATimeIsStillCutAtTheHeadTimeout() throws Exception {
+        TestServer s = slow();
+        long before = s.gateway().connections().closedCount(Reason.HEADER_TIMEOUT);
+        String answer = rawError(408, "Request Timeout", "request_timeout", "the request head did not arrive within 1 s");
+        try (Socket socket = connect(s)) {
+            send(socket, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals(200, readAnswer(socket).status());
+            byte[] drip = "GET /healthz HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
+            long first = System.nanoTime(); // before the first byte, so before the server's head clock
+            long deadline = first + HEAD.plus(MARGIN).toNanos();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            socket.setSoTimeout(100); // the drip's pace: one byte per read that times out
+            boolean closed = false;
+            for (int i = 0; !closed; i++) {
+                if (System.nanoTime() > deadline) {
+                    fail("a dripping head was not cut within " + HEAD.plus(MARGIN).toMillis() + " ms");
+                }
+                try {
+                    if (got.size() == 0) {
+                        socket.getOutputStream().write(i < drip.length ? drip[i] : 'a');
+                    }
+                    int n = in.read();
+                    if (n < 0) {
+                        closed = true;
+                    } else {
+                        got.write(n);
+                    }
+                } catch (SocketTimeoutException e) {
+                    // nothing from the server yet: drip on
+                } catch (SocketException e) {
+                    closed = true; // reset: the gateway closed with our last byte unread
+                }
+            }
+            long elapsed = System.nanoTime() - first;
+            String read = got.toString(StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith(read), "a beginning of the 408: " + read);
+            assertTrue(elapsed >= HEAD.toNanos(), "cut after " + elapsed / 1_000_000 + " ms");
+        }
+        assertEquals(1, s.gateway().connections().closedCount(Reason.HEADER_TIMEOUT) - before);
+    }
+
     /** A body that stops arriving is answered 408 and closed after the body timeout. */
     @Test
     void aStalledBodyIsAnswered408AndClosed() throws Exception {
