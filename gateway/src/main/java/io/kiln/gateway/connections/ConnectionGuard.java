@@ -148,7 +148,9 @@ final class ConnectionGuard {
             if (closing) {
                 // A 408 went out in the response's place: what the handler answers later is dropped.
                 ReferenceCountUtil.release(msg);
-                promise.tryFailure(CLOSED);
+                if (!promise.isVoid()) {
+                    promise.tryFailure(CLOSED);
+                }
                 return;
             }
             boolean informational = msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL;
