@@ -1,11 +1,13 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.calls.Cidr;
 import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How the gateway runs. {@link #defaults} gives the documented defaults; {@link Main} sets the
@@ -27,10 +29,13 @@ import java.time.Duration;
  * @param jobsInputDir        the directory batch jobs may read input files from (relative paths
  *                            only, never out of it); null: jobs take uploads only
  * @param cluster             how the node joins a cluster, when its queue's store is PostgreSQL
+ * @param callbackAllow       internal address ranges callbacks and URL destinations may reach
+ *                            anyway; empty by default (every internal address refused)
  */
 public record GatewayConfig(String host, int port, InvokerConfig invoker, long maxBodyBytes, long maxJarBytes,
                             int maxHeaderBytes, double rateLimit, int rateBurst, Duration requestTimeoutGrace,
-                            Duration drain, QueueConfig queue, Path jobsInputDir, ClusterConfig cluster) {
+                            Duration drain, QueueConfig queue, Path jobsInputDir, ClusterConfig cluster,
+                            List<Cidr> callbackAllow) {
 
     public static final long MIB = 1L << 20;
 
@@ -54,17 +59,18 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
         if (rateBurst < 1) {
             throw new IllegalArgumentException("rateBurst must be at least 1, got " + rateBurst);
         }
+        callbackAllow = List.copyOf(callbackAllow);
     }
 
     /**
      * 127.0.0.1:8080, the invoker's defaults, 6 MiB call bodies, 256 MiB jars, 8 KiB of headers,
      * no rate limit, requests time out 5 s after their function's timeout, 30 s to drain, the
-     * queue's defaults (SQLite in the data directory).
+     * queue's defaults (SQLite in the data directory), no callback allow-list.
      */
     public static GatewayConfig defaults(Path dataDir) {
         return new GatewayConfig("127.0.0.1", 8080, InvokerConfig.defaults(dataDir), 6 * MIB, 256 * MIB, 8192,
                 0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir), null,
-                ClusterConfig.defaults());
+                ClusterConfig.defaults(), List.of());
     }
 
     public Path dataDir() {
@@ -73,48 +79,48 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withListen(String h, int p) {
         return new GatewayConfig(h, p, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withInvoker(InvokerConfig i) {
         return new GatewayConfig(host, port, i, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withMaxBodyBytes(long n) {
         return new GatewayConfig(host, port, invoker, n, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withMaxJarBytes(long n) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, n, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     /** {@code perSecond} calls per second per function (0: no limit), at most {@code burst} at once. */
     public GatewayConfig withRateLimit(double perSecond, int burst) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, perSecond, burst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withRequestTimeoutGrace(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                d, drain, queue, jobsInputDir, cluster);
+                d, drain, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withDrain(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, d, queue, jobsInputDir, cluster);
+                requestTimeoutGrace, d, queue, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withQueue(QueueConfig q) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, q, jobsInputDir, cluster);
+                requestTimeoutGrace, drain, q, jobsInputDir, cluster, callbackAllow);
     }
 
     public GatewayConfig withCluster(ClusterConfig c) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, c);
+                requestTimeoutGrace, drain, queue, jobsInputDir, c, callbackAllow);
     }
 
     /** Whether the node shares its store with others (PostgreSQL), and so is part of a cluster. */
@@ -124,6 +130,11 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withJobsInputDir(Path dir) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, dir, cluster);
+                requestTimeoutGrace, drain, queue, dir, cluster, callbackAllow);
+    }
+
+    public GatewayConfig withCallbackAllow(List<Cidr> allow) {
+        return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, allow);
     }
 }
