@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 
 /** Deploy, list, describe and delete functions (the management routes under /v1/functions). */
@@ -224,8 +225,13 @@ public final class FunctionsApi {
 
     // ---- read ---------------------------------------------------------------------------
 
+    /** The description with the environment's values masked. */
     ObjectNode describe(FunctionVersion v) {
-        return Describe.of(v, invoker.versions(v.name()), invoker.state(v.name()));
+        return describe(v, false);
+    }
+
+    ObjectNode describe(FunctionVersion v, boolean revealEnv) {
+        return Describe.of(v, invoker.versions(v.name()), invoker.state(v.name()), revealEnv);
     }
 
     /** {@code GET /v1/functions}: every function, by name. */
@@ -238,11 +244,21 @@ public final class FunctionsApi {
         Replies.json(ctx, 200, body);
     }
 
-    /** {@code GET /v1/functions/{name}}. */
+    /**
+     * {@code GET /v1/functions/{name}}: environment values masked; {@code ?reveal=env} shows
+     * them (the management token is needed either way).
+     */
     public void describe(RoutingContext ctx) {
         String name = name(ctx);
+        List<String> reveal = ctx.queryParams().getAll("reveal");
+        for (String r : reveal) {
+            if (!r.equals("env")) {
+                throw ApiError.badRequest("reveal takes only env (to show the environment's values), got \"" + r
+                        + "\"");
+            }
+        }
         FunctionVersion v = invoker.current(name).orElseThrow(() -> ApiError.notFound("no function named " + name));
-        Replies.json(ctx, 200, describe(v));
+        Replies.json(ctx, 200, describe(v, !reveal.isEmpty()));
     }
 
     /** {@code DELETE /v1/functions/{name}}: 204, or 404 if there is none. */
