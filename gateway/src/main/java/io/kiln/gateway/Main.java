@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.calls.Cidr;
 import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
@@ -10,8 +11,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Starts the gateway: {@code java -cp gateway/target/classes:$(cat gateway/target/classpath.txt)
@@ -46,7 +49,7 @@ public final class Main {
     }
 
     /** Flags that may be given more than once: their values add up (comma-joined). */
-    static final java.util.Set<String> REPEATABLE = java.util.Set.of("--callback-allow");
+    static final Set<String> REPEATABLE = Set.of("--callback-allow");
 
     private Main() {
     }
@@ -119,7 +122,7 @@ public final class Main {
                 values.put(f.getKey(), v);
             }
         }
-        java.util.Set<String> given = new java.util.HashSet<>();
+        Set<String> given = new HashSet<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
@@ -211,7 +214,7 @@ public final class Main {
         c = c.withCluster(cluster);
         if (values.containsKey("--callback-allow")) {
             try {
-                c = c.withCallbackAllow(io.kiln.gateway.calls.Cidr.parseList(values.get("--callback-allow")));
+                c = c.withCallbackAllow(Cidr.parseList(values.get("--callback-allow")));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--callback-allow: " + e.getMessage());
             }
