@@ -14,9 +14,10 @@ import java.util.concurrent.Callable;
 /** {@code kiln describe NAME}. */
 @Command(name = "describe", usageHelpAutoWidth = true,
         header = "Show one function: its version, configuration, jar, instances and past versions.",
-        description = "--output json prints the server's description as it is.",
+        description = {"Environment values are shown as *** unless --show-env asks for them.",
+                "--output json prints the server's description as it is."},
         footerHeading = "%nExamples:%n",
-        footer = {"  kiln describe hello", "  kiln describe hello -o json | jq .config"})
+        footer = {"  kiln describe hello", "  kiln describe hello --show-env", "  kiln describe hello -o json | jq .config"})
 final class DescribeCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
@@ -28,9 +29,14 @@ final class DescribeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "The function.")
     String name;
 
+    @picocli.CommandLine.Option(names = "--show-env",
+            description = "Show the environment's values (masked as *** otherwise: they are often secrets).")
+    boolean showEnv;
+
     @Override
     public Integer call() {
-        JsonNode fn = kiln.client().getJson("/v1/functions/" + KilnClient.segment(name), name);
+        JsonNode fn = kiln.client().getJson("/v1/functions/" + KilnClient.segment(name)
+                + (showEnv ? "?reveal=env" : ""), name);
         CliEnv e = kiln.env();
         if (kiln.json()) {
             e.out().println(Json.pretty(fn));

@@ -132,7 +132,8 @@ class CliEndToEndIT {
         assertTrue(describe.contains("  memory       128 MiB\n"), describe);
         assertTrue(describe.contains("  timeout      10s\n"), describe);
         assertTrue(describe.contains("  keep-alive   1m\n"), describe);
-        assertTrue(describe.contains("  env          GREETING=hi\n"), describe);
+        assertTrue(describe.contains("  env          GREETING=***\n"), describe);
+        assertTrue(ok(cli().run("describe", "greeter", "--show-env")).out().contains("  env          GREETING=hi\n"));
         assertTrue(describe.contains("  instances    min 0, max 3\n"), describe);
 
         JsonNode json = Json.parse(ok(cli().run("describe", "greeter", "-o", "json")).stdout());

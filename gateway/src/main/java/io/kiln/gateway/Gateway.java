@@ -15,6 +15,7 @@ import io.kiln.gateway.api.SchedulesApi;
 import io.kiln.gateway.api.Triggers;
 import io.kiln.gateway.auth.BearerAuth;
 import io.kiln.gateway.auth.TokenFile;
+import io.kiln.gateway.calls.CallbackTargets;
 import io.kiln.gateway.calls.Callbacks;
 import io.kiln.gateway.cluster.CatalogSync;
 import io.kiln.gateway.events.EventQueue;
@@ -117,7 +118,7 @@ public final class Gateway implements AutoCloseable {
         // allowed to run long without the blocked-thread checker's warnings.
         this.workers = vertx.createSharedWorkerExecutor("kiln-deploy", 4, 30, TimeUnit.MINUTES);
         this.rates = new RateLimiter(config.rateLimit(), config.rateBurst(), nanoClock);
-        this.callbacks = new Callbacks(vertx);
+        this.callbacks = new Callbacks(vertx, new CallbackTargets(vertx, config.callbackAllow()));
         try {
             this.queue = EventQueue.start(config.queue(), invoker, callbacks, registry, Clock.systemUTC());
         } catch (SQLException | RuntimeException e) {
@@ -152,7 +153,7 @@ public final class Gateway implements AutoCloseable {
         this.token = token;
         this.auth = new BearerAuth(token.token());
         this.triggers = new Triggers(vertx, invoker, auth, rates, queue, config.maxBodyBytes(),
-                config.requestTimeoutGrace(), cluster);
+                config.requestTimeoutGrace(), cluster, callbacks.targets());
         this.calls = new CallsApi(vertx, queue);
         this.scheduler = Scheduler.start(queue, invoker);
         this.schedules = new SchedulesApi(vertx, scheduler, invoker);
@@ -161,7 +162,7 @@ public final class Gateway implements AutoCloseable {
         this.topics = new TopicsApi(vertx, invoker, queue, config.maxBodyBytes());
         queue.checkResults(new SqsBatchResponses());
         this.functions = new FunctionsApi(vertx, invoker, workers, config.maxJarBytes(), rates::forget,
-                catalog);
+                catalog, callbacks.targets());
         this.logs = new LogsApi(vertx, invoker, config.queue().node(), cluster);
         this.health = new HealthApi(invoker, queue, registry, () -> draining, cluster, this::load);
         this.metrics = new GatewayMetrics(registry);

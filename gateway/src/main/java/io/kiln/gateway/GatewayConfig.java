@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.calls.Cidr;
 import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.connections.ConnectionLimits;
 import io.kiln.gateway.events.QueueConfig;
@@ -7,6 +8,7 @@ import io.kiln.invoker.InvokerConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How the gateway runs. {@link #defaults} gives the documented defaults; {@link Main} sets the
@@ -30,11 +32,13 @@ import java.time.Duration;
  * @param cluster             how the node joins a cluster, when its queue's store is PostgreSQL
  * @param connections         the timeouts of a connection's head, body and idle spells, and the
  *                            connections one client address may hold open
+ * @param callbackAllow       internal address ranges callbacks and URL destinations may reach
+ *                            anyway; empty by default (every internal address refused)
  */
 public record GatewayConfig(String host, int port, InvokerConfig invoker, long maxBodyBytes, long maxJarBytes,
                             int maxHeaderBytes, double rateLimit, int rateBurst, Duration requestTimeoutGrace,
                             Duration drain, QueueConfig queue, Path jobsInputDir, ClusterConfig cluster,
-                            ConnectionLimits connections) {
+                            ConnectionLimits connections, List<Cidr> callbackAllow) {
 
     public static final long MIB = 1L << 20;
 
@@ -61,17 +65,19 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
         if (connections == null) {
             throw new IllegalArgumentException("connections must be given (ConnectionLimits.DEFAULTS)");
         }
+        callbackAllow = List.copyOf(callbackAllow);
     }
 
     /**
      * 127.0.0.1:8080, the invoker's defaults, 6 MiB call bodies, 256 MiB jars, 8 KiB of headers,
      * no rate limit, requests time out 5 s after their function's timeout, 30 s to drain, the
-     * queue's defaults (SQLite in the data directory), {@link ConnectionLimits#DEFAULTS}.
+     * queue's defaults (SQLite in the data directory), {@link ConnectionLimits#DEFAULTS}, no callback
+     * allow-list.
      */
     public static GatewayConfig defaults(Path dataDir) {
         return new GatewayConfig("127.0.0.1", 8080, InvokerConfig.defaults(dataDir), 6 * MIB, 256 * MIB, 8192,
                 0, 1, Duration.ofSeconds(5), Duration.ofSeconds(30), QueueConfig.defaults(dataDir), null,
-                ClusterConfig.defaults(), ConnectionLimits.DEFAULTS);
+                ClusterConfig.defaults(), ConnectionLimits.DEFAULTS, List.of());
     }
 
     public Path dataDir() {
@@ -80,53 +86,53 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withListen(String h, int p) {
         return new GatewayConfig(h, p, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withInvoker(InvokerConfig i) {
         return new GatewayConfig(host, port, i, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withMaxBodyBytes(long n) {
         return new GatewayConfig(host, port, invoker, n, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withMaxJarBytes(long n) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, n, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     /** {@code perSecond} calls per second per function (0: no limit), at most {@code burst} at once. */
     public GatewayConfig withRateLimit(double perSecond, int burst) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, perSecond, burst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withRequestTimeoutGrace(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                d, drain, queue, jobsInputDir, cluster, connections);
+                d, drain, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withDrain(Duration d) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, d, queue, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, d, queue, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withQueue(QueueConfig q) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, q, jobsInputDir, cluster, connections);
+                requestTimeoutGrace, drain, q, jobsInputDir, cluster, connections, callbackAllow);
     }
 
     public GatewayConfig withCluster(ClusterConfig c) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, c, connections);
+                requestTimeoutGrace, drain, queue, jobsInputDir, c, connections, callbackAllow);
     }
 
     public GatewayConfig withConnections(ConnectionLimits c) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, c);
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, c, callbackAllow);
     }
 
     /** Whether the node shares its store with others (PostgreSQL), and so is part of a cluster. */
@@ -136,6 +142,11 @@ public record GatewayConfig(String host, int port, InvokerConfig invoker, long m
 
     public GatewayConfig withJobsInputDir(Path dir) {
         return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
-                requestTimeoutGrace, drain, queue, dir, cluster, connections);
+                requestTimeoutGrace, drain, queue, dir, cluster, connections, callbackAllow);
+    }
+
+    public GatewayConfig withCallbackAllow(List<Cidr> allow) {
+        return new GatewayConfig(host, port, invoker, maxBodyBytes, maxJarBytes, maxHeaderBytes, rateLimit, rateBurst,
+                requestTimeoutGrace, drain, queue, jobsInputDir, cluster, connections, allow);
     }
 }

@@ -1,5 +1,6 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.calls.Cidr;
 import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.connections.ConnectionLimits;
 import io.kiln.gateway.events.QueueConfig;
@@ -11,8 +12,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Starts the gateway: {@code java -cp gateway/target/classes:$(cat gateway/target/classpath.txt)
@@ -47,7 +50,11 @@ public final class Main {
         FLAGS.put("--jobs-input-dir", "KILN_JOBS_INPUT_DIR");
         FLAGS.put("--advertise-url", "KILN_ADVERTISE_URL");
         FLAGS.put("--node-timeout-s", "KILN_NODE_TIMEOUT_S");
+        FLAGS.put("--callback-allow", "KILN_CALLBACK_ALLOW");
     }
+
+    /** Flags that may be given more than once: their values add up (comma-joined). */
+    static final Set<String> REPEATABLE = Set.of("--callback-allow");
 
     private Main() {
     }
@@ -120,6 +127,7 @@ public final class Main {
                 values.put(f.getKey(), v);
             }
         }
+        Set<String> given = new HashSet<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
@@ -139,7 +147,9 @@ public final class Main {
             if (!FLAGS.containsKey(flag)) {
                 throw new IllegalArgumentException("unknown option " + flag);
             }
-            values.put(flag, value);
+            // A flag replaces its environment variable; a repeated repeatable flag adds to itself.
+            values.put(flag, REPEATABLE.contains(flag) && !given.add(flag) ? values.get(flag) + "," + value : value);
+            given.add(flag);
         }
         Path data = values.containsKey("--data-dir") ? Path.of(values.get("--data-dir"))
                 : Path.of(System.getProperty("user.home"), ".local", "share", "kiln");
@@ -207,7 +217,15 @@ public final class Main {
             cluster = cluster.withNodeTimeout(Duration.ofSeconds(number("--node-timeout-s",
                     values.get("--node-timeout-s"))));
         }
-        return c.withCluster(cluster);
+        c = c.withCluster(cluster);
+        if (values.containsKey("--callback-allow")) {
+            try {
+                c = c.withCallbackAllow(Cidr.parseList(values.get("--callback-allow")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--callback-allow: " + e.getMessage());
+            }
+        }
+        return c;
     }
 
     private static ConnectionLimits connectionLimits(Map<String, String> values, ConnectionLimits l) {
@@ -288,7 +306,11 @@ public final class Main {
                                          (KILN_NODE_TIMEOUT_S, default 10)
                   --queue-concurrency N  queue items (async calls, events, callbacks) run at once (KILN_QUEUE_CONCURRENCY, default 64)
                   --jobs-input-dir D     batch jobs may read input files under D (KILN_JOBS_INPUT_DIR; default none:
-                                         jobs take uploads only)"""
+                                         jobs take uploads only)
+                  --callback-allow CIDR[,CIDR..]  internal address ranges callbacks and URL destinations may
+                                         reach anyway, e.g. 10.1.2.0/24; repeatable; CIDRs only, no names or ports
+                                         (KILN_CALLBACK_ALLOW, default none: loopback, private, link-local and other
+                                         internal addresses are refused)"""
                 .formatted(EngineSelector.CHOICES));
     }
 }

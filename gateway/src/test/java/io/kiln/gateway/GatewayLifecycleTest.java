@@ -46,7 +46,9 @@ class GatewayLifecycleTest {
         assertEquals(1, fn.get("version").asInt());
         assertEquals("com.example.Greeter", fn.get("handler").asText());
         assertEquals(20000, fn.get("config").get("timeoutMs").asInt());
-        assertEquals("hi=there", fn.get("config").get("env").get("GREETING").asText());
+        assertEquals("***", fn.get("config").get("env").get("GREETING").asText(), "values are masked");
+        server.given().get("/v1/functions/life?reveal=env").then().statusCode(200)
+                .body("config.env.GREETING", org.hamcrest.Matchers.equalTo("hi=there"));
         assertFalse(fn.get("config").get("public").asBoolean());
         assertEquals(Fixtures.functions().length, fn.get("jar").get("size").asInt());
         assertEquals("/function/life", fn.get("url").asText());

@@ -1,11 +1,13 @@
 package io.kiln.gateway;
 
+import io.kiln.gateway.calls.Cidr;
 import io.kiln.gateway.connections.ConnectionLimits;
 import io.kiln.invoker.logs.LogRetention;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,6 +72,20 @@ class MainTest {
                 .jobsInputDir());
         assertEquals(Path.of("/in"), Main.parse(new String[] {"--jobs-input-dir", "/in"},
                 Map.of("KILN_JOBS_INPUT_DIR", "/srv/data")).jobsInputDir());
+    }
+
+    @Test
+    void theCallbackAllowListIsEmptyByDefaultRepeatableAndCidrsOnly() {
+        assertEquals(List.of(), Main.parse(new String[0], Map.of()).callbackAllow());
+        assertEquals(List.of(Cidr.parse("10.1.0.0/16")), Main.parse(new String[0],
+                Map.of("KILN_CALLBACK_ALLOW", "10.1.0.0/16")).callbackAllow());
+        // Given on the command line, the flag replaces the environment's list; repeated, it adds up.
+        assertEquals(List.of(Cidr.parse("127.0.0.1/32"), Cidr.parse("fd00::/8"), Cidr.parse("192.168.5.0/24")),
+                Main.parse(new String[] {"--callback-allow", "127.0.0.1/32,fd00::/8", "--callback-allow=192.168.5.0/24"},
+                        Map.of("KILN_CALLBACK_ALLOW", "10.1.0.0/16")).callbackAllow());
+        assertEquals("--callback-allow: \"hooks.internal:8080\" is not an address range: expected an IP address,"
+                + " optionally /PREFIX (like 10.0.0.0/8 or fd00::/8)", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--callback-allow", "hooks.internal:8080"}, Map.of())).getMessage());
     }
 
     @Test

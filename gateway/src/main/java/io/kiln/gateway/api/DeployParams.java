@@ -144,7 +144,9 @@ public final class DeployParams {
         for (String e : entries) {
             int eq = e.indexOf('=');
             if (eq <= 0) {
-                throw ApiError.badRequest("env must be NAME=value, got \"" + e + "\"");
+                // The entry is not echoed: it may be a secret pasted without its name.
+                throw ApiError.badRequest("env must be NAME=value, got an entry " + (eq == 0 ? "with no name before '='"
+                        : "with no '='") + " (" + e.length() + " characters)");
             }
             String key = e.substring(0, eq);
             if (env.put(key, e.substring(eq + 1)) != null) {

@@ -12,18 +12,27 @@ import io.kiln.queue.RetryPolicy;
 import java.util.List;
 import java.util.Map;
 
-/** A function as {@code GET /v1/functions/{name}} shows it (docs/API.md, "Describe"). */
+/**
+ * A function as {@code GET /v1/functions/{name}} shows it (docs/API.md, "Describe"). Its
+ * environment's values are masked ({@link #MASKED}) unless asked for: they are often secrets,
+ * and a description ends up in terminals, CI logs and bug reports. The names stay visible.
+ */
 final class Describe {
+
+    /** What a masked environment value reads as. */
+    static final String MASKED = "***";
 
     private Describe() {
     }
 
-    static ObjectNode of(FunctionVersion current, List<FunctionVersion> versions, CallDispatcher.FunctionState state) {
+    /** @param revealEnv true to show the environment's values, false to mask them */
+    static ObjectNode of(FunctionVersion current, List<FunctionVersion> versions, CallDispatcher.FunctionState state,
+                         boolean revealEnv) {
         ObjectNode d = Json.object();
         d.put("name", current.name());
         d.put("version", current.version());
         d.put("handler", current.config().handler());
-        d.set("config", config(current.config()));
+        d.set("config", config(current.config(), revealEnv));
         d.putObject("jar").put("sha256", current.jarSha256()).put("size", current.jarSize());
         d.put("createdAt", current.createdAt().toString());
         ArrayNode vs = d.putArray("versions");
@@ -41,13 +50,13 @@ final class Describe {
         return d;
     }
 
-    static ObjectNode config(FunctionConfig c) {
+    static ObjectNode config(FunctionConfig c, boolean revealEnv) {
         ObjectNode o = Json.object();
         o.put("memoryMib", c.memoryMib());
         o.put("timeoutMs", c.timeout().toMillis());
         ObjectNode env = o.putObject("env");
         for (Map.Entry<String, String> e : c.env().entrySet()) {
-            env.put(e.getKey(), e.getValue());
+            env.put(e.getKey(), revealEnv ? e.getValue() : MASKED);
         }
         o.put("maxConcurrency", c.maxConcurrency());
         o.put("minInstances", c.minInstances());

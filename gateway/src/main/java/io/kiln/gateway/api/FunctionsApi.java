@@ -2,6 +2,7 @@ package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.calls.CallbackTargets;
 import io.kiln.gateway.cluster.CatalogSync;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.Bodies;
@@ -14,6 +15,7 @@ import io.kiln.invoker.instance.StartFailure;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionStore;
 import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.queue.Destination;
 import io.kiln.queue.catalog.FunctionCatalog;
 import io.kiln.queue.catalog.VersionConflict;
 import io.vertx.core.Context;
@@ -27,6 +29,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 
 /** Deploy, list, describe and delete functions (the management routes under /v1/functions). */
@@ -35,6 +38,8 @@ public final class FunctionsApi {
     private static final System.Logger LOG = System.getLogger(FunctionsApi.class.getName());
     /** An upload that sends nothing for this long is given up. */
     static final Duration UPLOAD_IDLE = Duration.ofSeconds(60);
+    /** A deploy waits this long at most for a URL destination's name to resolve. */
+    static final Duration DESTINATION_LOOKUP = Duration.ofSeconds(10);
 
     private final Vertx vertx;
     private final Invoker invoker;
@@ -43,15 +48,18 @@ public final class FunctionsApi {
     private final Consumer<String> deleted;
     /** The cluster's shared catalog; null on a single node. */
     private final FunctionCatalog catalog;
+    private final CallbackTargets callbackTargets;
 
     /**
      * @param workers deploys and deletes block (a deploy builds a snapshot): they run here
      * @param deleted told the name of each deleted function
      * @param catalog in cluster mode, the shared catalog deploys publish to and deletes delete
      *                from (the truth; this node's store follows it); null on a single node
+     * @param callbackTargets checks URL destinations ({@code onSuccess}/{@code onFailure}) as callbacks are
      */
     public FunctionsApi(Vertx vertx, Invoker invoker, WorkerExecutor workers, long maxJarBytes,
-                        Consumer<String> deleted, FunctionCatalog catalog) {
+                        Consumer<String> deleted, FunctionCatalog catalog, CallbackTargets callbackTargets) {
+        this.callbackTargets = callbackTargets;
         this.vertx = vertx;
         this.invoker = invoker;
         this.workers = workers;
@@ -121,8 +129,10 @@ public final class FunctionsApi {
         }
         Bodies.sendContinue(request);
         Consumer<String> report = progress;
-        workers.executeBlocking(() -> invoker.deploy(name, upload, config, report, publisher()),
-                false).onComplete(Triggers.guarded(ctx, ar -> {
+        workers.executeBlocking(() -> {
+            checkDestinations(config);
+            return invoker.deploy(name, upload, config, report, publisher());
+        }, false).onComplete(Triggers.guarded(ctx, ar -> {
             if (!upload.ended()) {
                 // The invoker stopped reading early (a refused jar): the connection is done for.
                 // A streamed (NDJSON) deploy has sent its head already; the close still ends it.
@@ -145,6 +155,32 @@ public final class FunctionsApi {
                 Replies.error(ctx, e, 0);
             }
         }));
+    }
+
+    /**
+     * A URL destination is a callback made for every ended call: refused at deploy (400
+     * callback_forbidden) when it resolves to an internal address, as X-Kiln-Callback is at
+     * submit. Runs on a deploy worker, which may wait for the resolver (it answers on an event
+     * loop). A name that does not resolve now is accepted: each send resolves it again.
+     */
+    private void checkDestinations(FunctionConfig config) throws InterruptedException {
+        checkDestination("onSuccess", config.events().onSuccess());
+        checkDestination("onFailure", config.events().onFailure());
+    }
+
+    private void checkDestination(String field, Destination d) throws InterruptedException {
+        if (d != null && d.kind() == Destination.Kind.URL) {
+            try {
+                callbackTargets.check(field, d.target()).toCompletionStage().toCompletableFuture()
+                        .get(DESTINATION_LOOKUP.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof CallbackTargets.Forbidden f) {
+                    throw Triggers.forbidden(f);
+                }
+            } catch (java.util.concurrent.TimeoutException e) {
+                // Accepted, as a name that does not resolve is: the send checks again.
+            }
+        }
     }
 
     private static void end(HttpServerResponse response, ObjectNode line) {
@@ -189,8 +225,13 @@ public final class FunctionsApi {
 
     // ---- read ---------------------------------------------------------------------------
 
+    /** The description with the environment's values masked. */
     ObjectNode describe(FunctionVersion v) {
-        return Describe.of(v, invoker.versions(v.name()), invoker.state(v.name()));
+        return describe(v, false);
+    }
+
+    ObjectNode describe(FunctionVersion v, boolean revealEnv) {
+        return Describe.of(v, invoker.versions(v.name()), invoker.state(v.name()), revealEnv);
     }
 
     /** {@code GET /v1/functions}: every function, by name. */
@@ -203,11 +244,21 @@ public final class FunctionsApi {
         Replies.json(ctx, 200, body);
     }
 
-    /** {@code GET /v1/functions/{name}}. */
+    /**
+     * {@code GET /v1/functions/{name}}: environment values masked; {@code ?reveal=env} shows
+     * them (the management token is needed either way).
+     */
     public void describe(RoutingContext ctx) {
         String name = name(ctx);
+        List<String> reveal = ctx.queryParams().getAll("reveal");
+        for (String r : reveal) {
+            if (!r.equals("env")) {
+                throw ApiError.badRequest("reveal takes only env (to show the environment's values), got \"" + r
+                        + "\"");
+            }
+        }
         FunctionVersion v = invoker.current(name).orElseThrow(() -> ApiError.notFound("no function named " + name));
-        Replies.json(ctx, 200, describe(v));
+        Replies.json(ctx, 200, describe(v, !reveal.isEmpty()));
     }
 
     /** {@code DELETE /v1/functions/{name}}: 204, or 404 if there is none. */

@@ -2,6 +2,7 @@ package io.kiln.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.gateway.auth.BearerAuth;
+import io.kiln.gateway.calls.CallbackTargets;
 import io.kiln.gateway.cluster.Cluster;
 import io.kiln.gateway.cluster.Forwarder;
 import io.kiln.gateway.events.CallView;
@@ -23,14 +24,13 @@ import io.kiln.invoker.call.CallTimings;
 import io.kiln.invoker.store.FunctionVersion;
 import io.kiln.queue.NewItem;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -60,9 +60,12 @@ public final class Triggers {
     /** Null on a single node. */
     private final Cluster cluster;
 
+    private final CallbackTargets callbackTargets;
+
     public Triggers(Vertx vertx, Invoker invoker, BearerAuth auth, RateLimiter rates, EventQueue queue,
-                    long maxBody, Duration grace, Cluster cluster) {
+                    long maxBody, Duration grace, Cluster cluster, CallbackTargets callbackTargets) {
         this.vertx = vertx;
+        this.callbackTargets = callbackTargets;
         this.cluster = cluster;
         this.invoker = invoker;
         this.auth = auth;
@@ -296,8 +299,9 @@ public final class Triggers {
         if (callback != null) {
             // The gateway will send a request where the caller says: only for holders of the token.
             auth.require(request.getHeader("Authorization"));
-            checkCallback(callback);
         }
+        // Resolved while the body is read; the call is refused before it is queued.
+        Future<?> callbackChecked = callback == null ? Future.succeededFuture() : checkCallback(callback);
         String key = idempotencyKey(request.getHeader(IDEMPOTENCY_KEY));
         FunctionVersion fn = admit(ctx, name, false);
         Context context = vertx.getOrCreateContext();
@@ -306,31 +310,43 @@ public final class Triggers {
                 failBody(ctx, body.cause());
                 return;
             }
-            long callId = CallRequest.newId();
-            String head = HttpHead.of(request, "/").toString();
-            NewItem item = NewItem.call(callId, name, body.result().getBytes(), head, callback, key, "api",
-                    fn.config().events().retry());
-            queue.store().database().submit(c -> queue.store().enqueue(c, item)).whenComplete((e, error) ->
-                    context.runOnContext(v -> {
-                        if (error != null) {
-                            Replies.error(ctx, unavailable(error), callId);
-                            return;
-                        }
-                        if (!e.existing()) {
-                            queue.store().wake();
-                        }
-                        String id = CallRequest.format(e.item().id());
-                        String url = "/v1/calls/" + id;
-                        ObjectNode accepted = Json.object().put("callId", id).put("status", CallView.of(e.item(),
-                                null, false).get("state").asText()).put("statusUrl", url);
-                        HttpServerResponse response = ctx.response().putHeader("Location", url)
-                                .putHeader(Replies.CALL_ID, id);
-                        if (e.existing()) {
-                            response.putHeader("Idempotent-Replayed", "true");
-                        }
-                        Replies.json(ctx, 202, accepted);
-                    }));
+            callbackChecked.onComplete(checked -> context.runOnContext(v -> {
+                if (checked.failed()) {
+                    Replies.error(ctx, (ApiError) checked.cause(), 0);
+                } else {
+                    enqueue(ctx, context, name, fn, callback, key, body.result());
+                }
+            }));
         }));
+    }
+
+    private void enqueue(RoutingContext ctx, Context context, String name, FunctionVersion fn, String callback,
+                         String key, Buffer body) {
+        HttpServerRequest request = ctx.request();
+        long callId = CallRequest.newId();
+        String head = HttpHead.of(request, "/").toString();
+        NewItem item = NewItem.call(callId, name, body.getBytes(), head, callback, key, "api",
+                fn.config().events().retry());
+        queue.store().database().submit(c -> queue.store().enqueue(c, item)).whenComplete((e, error) ->
+                context.runOnContext(v -> {
+                    if (error != null) {
+                        Replies.error(ctx, unavailable(error), callId);
+                        return;
+                    }
+                    if (!e.existing()) {
+                        queue.store().wake();
+                    }
+                    String id = CallRequest.format(e.item().id());
+                    String url = "/v1/calls/" + id;
+                    ObjectNode accepted = Json.object().put("callId", id).put("status", CallView.of(e.item(),
+                            null, false).get("state").asText()).put("statusUrl", url);
+                    HttpServerResponse response = ctx.response().putHeader("Location", url)
+                            .putHeader(Replies.CALL_ID, id);
+                    if (e.existing()) {
+                        response.putHeader("Idempotent-Replayed", "true");
+                    }
+                    Replies.json(ctx, 202, accepted);
+                }));
     }
 
     /** The store could not be reached: nothing was accepted, so the caller may try again. */
@@ -352,15 +368,25 @@ public final class Triggers {
         return key;
     }
 
-    static void checkCallback(String url) {
+    /**
+     * A URL the gateway may POST the call's record to: absolute http(s) (else 400 bad_request
+     * at once), and resolving to no internal address unless the operator allowed it (else, once
+     * resolved, an {@link ApiError} 400 callback_forbidden). A name that does not resolve now is
+     * accepted: the send resolves it again and retries like a receiver that is down.
+     */
+    Future<Void> checkCallback(String url) {
+        Future<CallbackTargets.Target> checked;
         try {
-            URI u = new URI(url);
-            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-            if (!u.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
-                throw ApiError.badRequest(CALLBACK + " must be an absolute http or https URL, got \"" + url + "\"");
-            }
-        } catch (URISyntaxException e) {
-            throw ApiError.badRequest(CALLBACK + " is not a URL: " + e.getMessage());
+            checked = callbackTargets.check(CALLBACK, url);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
         }
+        return checked.<Void>mapEmpty().recover(e -> e instanceof CallbackTargets.Forbidden
+                ? Future.failedFuture(forbidden(e)) : Future.succeededFuture());
+    }
+
+    /** The answer to a callback or URL destination that resolves to an internal address. */
+    public static ApiError forbidden(Throwable e) {
+        return new ApiError(400, "callback_forbidden", e.getMessage());
     }
 }

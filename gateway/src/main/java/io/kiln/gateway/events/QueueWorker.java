@@ -2,6 +2,7 @@ package io.kiln.gateway.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.gateway.calls.CallbackTargets;
 import io.kiln.gateway.calls.Callbacks;
 import io.kiln.gateway.http.ApiError;
 import io.kiln.gateway.http.CallErrors;
@@ -311,12 +312,18 @@ public final class QueueWorker {
             if (ar.succeeded()) {
                 finish(item, c -> store.succeed(c, item.id(), owner, new byte[0]), "succeeded");
             } else {
+                // A receiver that resolves to an internal address now is refused for good: trying
+                // again would only ask the same name again, and the caller learns it at once.
+                boolean forbidden = ar.cause() instanceof CallbackTargets.Forbidden;
                 finish(item, c -> {
-                    QueueStore.Failed f = store.fail(c, item.id(), owner, new Failure("callback_failed",
-                            "POST " + item.callbackUrl() + ": " + ar.cause().getMessage(), true));
+                    QueueStore.Failed f = store.fail(c, item.id(), owner, forbidden
+                            ? new Failure("callback_forbidden", ar.cause().getMessage(), false)
+                            : new Failure("callback_failed", "POST " + item.callbackUrl() + ": "
+                            + ar.cause().getMessage(), true));
                     if (f.dead()) {
                         LOG.log(System.Logger.Level.WARNING, "callback " + CallRequest.format(item.id()) + " to "
-                                + item.callbackUrl() + " is dead after its retries: " + ar.cause().getMessage());
+                                + item.callbackUrl() + (forbidden ? " is refused: " : " is dead after its retries: ")
+                                + ar.cause().getMessage());
                     }
                     return null;
                 }, "failed");

@@ -60,7 +60,11 @@ class DeployParamsTest {
         assertEquals("memory must be a whole number, got \"lots\"", refused("handler", "a.B", "memory", "lots"));
         assertEquals("memoryMib must be between 128 and 16384, got 64", refused("handler", "a.B", "memory", "64"));
         assertEquals("public must be true or false, got \"yes\"", refused("handler", "a.B", "public", "yes"));
-        assertEquals("env must be NAME=value, got \"NOEQUALS\"", refused("handler", "a.B", "env", "NOEQUALS"));
+        // The entry is not echoed: it may be a secret pasted without its name.
+        assertEquals("env must be NAME=value, got an entry with no '=' (8 characters)", refused("handler", "a.B",
+                "env", "NOEQUALS"));
+        assertEquals("env must be NAME=value, got an entry with no name before '=' (8 characters)",
+                refused("handler", "a.B", "env", "=hunter2"));
         assertEquals("env A is given more than once", refused("handler", "a.B", "env", "A=1", "env", "A=2"));
         assertEquals("parameter 'memory' is given more than once", refused("handler", "a.B", "memory", "256",
                 "memory", "512"));

@@ -136,7 +136,7 @@ class CatalogSyncTest {
         a.deploy("f", "com.example.Env", "one").then().statusCode(201).body("version", equalTo(1));
         until(1L, () -> b.version("f"), "f's version on b");
         String sha = a.given().get("/v1/functions/f").jsonPath().getString("jar.sha256");
-        b.given().get("/v1/functions/f").then().statusCode(200).body("jar.sha256", equalTo(sha))
+        b.given().get("/v1/functions/f?reveal=env").then().statusCode(200).body("jar.sha256", equalTo(sha))
                 .body("config.env.GREETING", equalTo("one"));
         assertEquals("one f:1", b.call("f"));
         assertEquals("one f:1", a.call("f"));

@@ -3,6 +3,7 @@ package io.kiln.gateway.testing;
 import io.kiln.agent.testing.Fixtures;
 import io.kiln.gateway.Gateway;
 import io.kiln.gateway.GatewayConfig;
+import io.kiln.gateway.calls.Cidr;
 import io.restassured.RestAssured;
 import io.restassured.config.EncoderConfig;
 import io.restassured.config.RestAssuredConfig;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,7 +86,9 @@ public final class TestServer {
     /** The shared server on the real engine. */
     public static synchronized TestServer vm() {
         if (vm == null) {
-            GatewayConfig c = GatewayConfig.defaults(freshDir("vm")).withListen("127.0.0.1", 0);
+            // Callbacks to loopback are refused by default; GatewayAsyncTest's receiver listens on 127.0.0.1.
+            GatewayConfig c = GatewayConfig.defaults(freshDir("vm")).withListen("127.0.0.1", 0)
+                    .withCallbackAllow(List.of(Cidr.parse("127.0.0.1/32")));
             vm = new TestServer("vm", c.withInvoker(c.invoker().withEngine("auto").withMemoryBudgetMib(BUDGET_MIB)),
                     System::nanoTime);
         }

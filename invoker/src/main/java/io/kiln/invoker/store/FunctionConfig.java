@@ -67,6 +67,20 @@ public record FunctionConfig(String handler, int memoryMib, Duration timeout, Ma
         checkDestination("onFailure", events.onFailure());
     }
 
+    /**
+     * The record's text with the environment's values masked: they are often secrets, and a
+     * config printed into a log or an exception message must not carry them.
+     */
+    @Override
+    public String toString() {
+        Map<String, String> masked = new TreeMap<>();
+        env.keySet().forEach(k -> masked.put(k, "***"));
+        return "FunctionConfig[handler=" + handler + ", memoryMib=" + memoryMib + ", timeout=" + timeout + ", env="
+                + masked + ", maxConcurrency=" + maxConcurrency + ", minInstances=" + minInstances
+                + ", maxInstances=" + maxInstances + ", keepAlive=" + keepAlive + ", publicInvoke=" + publicInvoke
+                + ", events=" + events + "]";
+    }
+
     /** Without an event policy: the default one. */
     public FunctionConfig(String handler, int memoryMib, Duration timeout, Map<String, String> env,
                           int maxConcurrency, int minInstances, int maxInstances, Duration keepAlive,

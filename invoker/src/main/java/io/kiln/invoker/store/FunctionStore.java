@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -366,7 +367,10 @@ public final class FunctionStore {
 
     private static void writeAtomically(Path target, byte[] content) throws IOException {
         Path dir = target.getParent();
-        Path temp = Files.createTempFile(dir, TEMP_PREFIX, ".json");
+        // Owner-only (0600): a version file holds the function's environment, often secrets, and
+        // jailed VMMs run as other users that must not read other functions' configuration.
+        Path temp = Files.createTempFile(dir, TEMP_PREFIX, ".json", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------")));
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 Channels.newOutputStream(ch).write(content);

@@ -29,6 +29,14 @@ class FunctionConfigTest {
     }
 
     @Test
+    void itsTextMasksTheEnvironmentsValues() {
+        String text = BASE.withEnv(Map.of("SECRET", "hunter2", "A", "1")).toString();
+        assertEquals("FunctionConfig[handler=com.example.Fn, memoryMib=256, timeout=PT30S, env={A=***, SECRET=***},"
+                + " maxConcurrency=10, minInstances=0, maxInstances=10, keepAlive=PT5M, publicInvoke=false, events="
+                + io.kiln.queue.EventPolicy.DEFAULT + "]", text);
+    }
+
+    @Test
     void eachWithChangesOneField() {
         assertEquals(new FunctionConfig("a.B::c", 256, Duration.ofSeconds(30), Map.of(),
                 10, 0, 10, Duration.ofMinutes(5), false), BASE.withHandler("a.B::c"));

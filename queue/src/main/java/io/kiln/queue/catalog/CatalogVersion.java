@@ -37,4 +37,11 @@ public record CatalogVersion(String name, long version, String jarSha256, long j
     public String id() {
         return name + "@" + version;
     }
+
+    /** Without the config's text: it holds the function's environment, often secrets, and this may be logged. */
+    @Override
+    public String toString() {
+        return "CatalogVersion[" + id() + ", jarSha256=" + jarSha256 + ", jarSize=" + jarSize + ", config="
+                + config.length() + " characters, createdAtMs=" + createdAtMs + "]";
+    }
 }
