@@ -58,6 +58,6 @@ class VmGroupsTest {
         // maxInstances caps the VMs; a warm minimum above the concurrency raises them.
         assertEquals(2, VmGroups.vmSlots(config(512, 8, 0, 1)));
         assertEquals(4, VmGroups.vmSlots(config(512, 1, 3, 5)));
-        assertEquals(new VmGroup(VmGroup.BASE, 900_001, 900_001, (512L + 160) << 20, 1000), groups.base(512));
+        assertEquals(new VmGroup(VmGroup.BASE, 900_001, 900_001, 2 * (512L + 160) << 20, 1000), groups.base(512));
     }
 }
