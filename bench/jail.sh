@@ -26,8 +26,10 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "[bench] jails need root" >&2; exit 1; }
 
-echo "[bench] building the gateway and the hello example ..." >&2
-[ -n "${KILN_BENCH_PREBUILT:-}" ] || mvn -B -ntp -q -o -pl gateway,examples/hello -am -DskipTests package >&2
+if [ -z "${KILN_BENCH_PREBUILT:-}" ]; then
+  echo "[bench] building the gateway and the hello example ..." >&2
+  mvn -B -ntp -q -o -pl gateway,examples/hello -am -DskipTests package >&2
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-bench-jail.XXXXXX")
 gateway=
 cleanup() {
