@@ -59,6 +59,11 @@ final class InfoCommand implements Callable<Integer> {
         }
         JsonNode kvm = h.path("kvm");
         row(sb, "kvm", kvm.path("kind").asText("?") + (kvm.hasNonNull("reason") ? " — " + kvm.path("reason").asText() : ""));
+        JsonNode jail = h.path("jail");
+        if (jail.isObject()) { // a server from before jails says nothing about them
+            row(sb, "jail", (jail.path("enabled").asBoolean(false) ? "on (cgroup " + jail.path("cgroup").asText("?")
+                    + "): each VM's VMM in its function's jail" : "off") + " — " + jail.path("why").asText("?"));
+        }
         row(sb, "pool", pool(h.path("pool")));
         row(sb, "functions", h.path("functions").asText("?"));
         JsonNode nodes = h.path("nodes");

@@ -205,8 +205,14 @@ class FormatTest {
         assertEquals("a 1, b.c x", InfoCommand.fields(Json.parse("{\"a\":1,\"b\":{\"c\":\"x\"}}")));
         assertTrue(process.contains("functions  2"), process);
         assertTrue(process.contains("token      from KILN_TOKEN"), process);
-        String qemu = InfoCommand.text(Json.parse("{\"engine\":{\"name\":\"qemu-tcg\",\"isolated\":true}}"), s);
+        assertFalse(process.contains("jail "), process);
+        String qemu = InfoCommand.text(Json.parse("{\"engine\":{\"name\":\"qemu-tcg\",\"isolated\":true},"
+                + "\"jail\":{\"enabled\":true,\"mode\":\"auto\",\"cgroup\":\"v1\",\"why\":\"auto: kiln-jailer at /j\"}}"), s);
         assertTrue(qemu.contains("engine     qemu-tcg — isolated"), qemu);
+        assertTrue(qemu.contains("jail       on (cgroup v1): each VM's VMM in its function's jail — auto: kiln-jailer at /j\n"), qemu);
+        String off = InfoCommand.text(Json.parse("{\"jail\":{\"enabled\":false,\"mode\":\"off\",\"cgroup\":null,"
+                + "\"why\":\"configured: off\"}}"), s);
+        assertTrue(off.contains("jail       off — configured: off\n"), off);
     }
 
     @Test

@@ -23,6 +23,7 @@ class MainTest {
         assertEquals(8080, c.port());
         assertEquals(Path.of(System.getProperty("user.home"), ".local", "share", "kiln"), c.dataDir());
         assertEquals("auto", c.invoker().engine());
+        assertEquals("auto", c.invoker().jail());
         assertEquals(Duration.ofSeconds(10), c.invoker().restoreTimeout());
         assertEquals(6 * GatewayConfig.MIB, c.maxBodyBytes());
         assertEquals(0, c.rateLimit());
@@ -64,6 +65,14 @@ class MainTest {
         assertEquals("--max-connections-per-client must be 0 (no cap) or more, got -3", assertThrows(
                 IllegalArgumentException.class, () -> Main.parse(new String[] {"--max-connections-per-client", "-3"},
                         Map.of())).getMessage());
+    }
+
+    @Test
+    void theJailModeComesFromItsFlagOrEnvironmentAndIsChecked() {
+        assertEquals("off", Main.parse(new String[0], Map.of("KILN_JAIL", "off")).invoker().jail());
+        assertEquals("on", Main.parse(new String[] {"--jail", "on"}, Map.of("KILN_JAIL", "off")).invoker().jail());
+        assertEquals("--jail must be one of auto, on, off; got \"yes\"", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--jail=yes"}, Map.of())).getMessage());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.kiln.invoker.engine;
 import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.console.ConsoleLog;
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.jail.VmGroup;
 import io.kiln.microvm.vm.KvmMicroVm;
 import io.kiln.microvm.vm.KvmSnapshots;
 import io.kiln.microvm.vm.MicroVm;
@@ -31,12 +32,23 @@ public final class KvmEngine extends VmEngine {
     }
 
     @Override
+    public boolean jailed() {
+        return false; // the VMM runs in this JVM
+    }
+
+    @Override
     public String name() {
         return "kvm";
     }
 
     @Override
-    public MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException {
+    public int vmOverheadMib() {
+        return 64; // the VMM's threads and device buffers in the gateway's JVM; not yet measured on its own
+    }
+
+    /** The VM runs in this JVM: the group is not used yet (no jail around the Java engine's VMM). */
+    @Override
+    public MicroVm boot(VmGroup group, int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException {
         MicroVmConfig config = MicroVmConfig.builder()
                 .memoryMib(memoryMib)
                 .kernel(image.kernel())
@@ -50,7 +62,7 @@ public final class KvmEngine extends VmEngine {
     }
 
     @Override
-    public MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) throws IOException {
+    public MicroVm restore(VmGroup group, Path directory, boolean snapshotable, Consumer<String> console) throws IOException {
         return started(KvmSnapshots.restore(directory, lines(console)));
     }
 
