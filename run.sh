@@ -37,7 +37,7 @@ fi
 
 # In its own session: Ctrl-C reaches this script, which stops the gateway with SIGTERM, and not
 # the QEMU processes of its instances, which would die at once instead of finishing their calls.
-setsid java -cp "gateway/target/classes:$(cat gateway/target/classpath.txt)" io.kiln.gateway.Main \
+setsid java -Dkiln.jailer="$KILN_JAILER" -cp "gateway/target/classes:$(cat gateway/target/classpath.txt)" io.kiln.gateway.Main \
     --host 127.0.0.1 --port 8080 --data-dir "$data" "$@" &
 gateway=$!
 trap 'kill -TERM "$gateway" 2>/dev/null || true; wait "$gateway" 2>/dev/null || true' EXIT

@@ -4,22 +4,29 @@
 # all write to stdout, and a value read from a pipe they share is whatever they said (the
 # first run on a new machine once handed the gateway apt's transcript as a path).
 
-# kiln_prepare: installs what is missing, builds the agent jar and the guest image if stale,
-# and exports KILN_GUEST_DIR, the image this run uses. Everything it prints goes to stderr.
+# kiln_prepare: installs what is missing, builds the agent jar, the guest image and the jailer
+# if stale, and exports KILN_GUEST_DIR, the image this run uses, and KILN_JAILER, the jailer's
+# path. Everything it prints goes to stderr.
 kiln_prepare() {
-  local dir_file rc=0
+  local dir_file jailer_file rc=0
   dir_file=$(mktemp "${TMPDIR:-/tmp}/kiln-guest-dir.XXXXXX")
-  scripts/prepare.sh "$dir_file" || rc=$?
+  jailer_file=$(mktemp "${TMPDIR:-/tmp}/kiln-jailer-path.XXXXXX")
+  scripts/prepare.sh "$dir_file" "$jailer_file" || rc=$?
   if [ "$rc" = 0 ]; then
     KILN_GUEST_DIR=$(<"$dir_file")
+    KILN_JAILER=$(<"$jailer_file")
   fi
-  rm -f "$dir_file"
+  rm -f "$dir_file" "$jailer_file"
   [ "$rc" = 0 ] || return "$rc"
   if [ ! -f "$KILN_GUEST_DIR/manifest.json" ]; then
     echo "[prepare] the guest image build named '$KILN_GUEST_DIR', which holds no image: run microvm/guest/build.sh and read its errors" >&2
     return 1
   fi
-  export KILN_GUEST_DIR
+  if [ ! -x "$KILN_JAILER" ]; then
+    echo "[prepare] the jailer build named '$KILN_JAILER', which is no executable: run microvm/src/main/c/build.sh and read its errors" >&2
+    return 1
+  fi
+  export KILN_GUEST_DIR KILN_JAILER
 }
 
 # count_reports REPORT...: adds up Surefire/Failsafe XML reports (the attributes of each

@@ -118,6 +118,10 @@ public final class GatewayProcess {
         if (guest != null && !guest.isBlank()) {
             cmd.add("-Dkiln.guest.dir=" + guest); // as ./test.sh passes it to Maven
         }
+        String jailer = System.getProperty("kiln.jailer");
+        if (jailer != null && !jailer.isBlank()) {
+            cmd.add("-Dkiln.jailer=" + jailer); // as ./test.sh passes it to Maven
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.kiln.gateway.Main",
                 "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", data.toString(),
                 "--engine", engine, "--queue-url", queueUrl));
