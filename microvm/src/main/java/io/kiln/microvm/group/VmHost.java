@@ -1,5 +1,6 @@
 package io.kiln.microvm.group;
 
+import io.kiln.microvm.jail.Jailer;
 import io.kiln.microvm.process.ChildProcesses;
 import io.kiln.microvm.vm.VmState;
 
@@ -9,6 +10,7 @@ import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,6 +76,23 @@ public final class VmHost implements AutoCloseable {
         c.add("--seccomp");
         c.add(seccomp ? "on" : "off");
         return c;
+    }
+
+    /**
+     * What a jailed host process must see read-only to run: the JDK (java.home and what its
+     * files link to outside /usr) and every entry of the class path it is given.
+     */
+    public static List<Path> jvmReadOnly() throws IOException {
+        List<Path> paths = new ArrayList<>();
+        paths.add(Path.of(System.getProperty("java.home")).toRealPath());
+        paths.addAll(Jailer.javaReadOnly());
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry);
+            if (!entry.isEmpty() && Files.exists(p)) {
+                paths.add(p.toRealPath());
+            }
+        }
+        return paths;
     }
 
     static Path socketOf(Path workDir) {
