@@ -39,7 +39,7 @@ final class HostedVm {
         });
     }
 
-    /** Makes the VM a boot or restore line asks for and says so on {@code out}. */
+    /** Makes the VM a boot or restore line asks for; {@link #created} then tells the control plane. */
     static HostedVm create(String id, JsonNode hello, OutputStream out) throws IOException {
         HostedVm[] self = new HostedVm[1];
         // A console line never comes before `self` is set (the guest runs only after start), but
@@ -78,7 +78,6 @@ final class HostedVm {
                 vm = KvmSnapshots.restore(absolute(Messages.text(hello, "directory")), consoleBytes);
             }
             self[0] = new HostedVm(id, out, vm);
-            Messages.write(out, Messages.object().put("type", "created").put("vm", id));
         }
         HostedVm h = self[0];
         vm.exit().whenComplete((exit, e) -> {
@@ -92,6 +91,11 @@ final class HostedVm {
             h.send(m);
         });
         return h;
+    }
+
+    /** Tells the control plane the VM exists: call once it can be attached to. */
+    void created() {
+        send(Messages.object().put("type", "created").put("vm", id));
     }
 
     private static Path absolute(String path) throws ProtocolException {

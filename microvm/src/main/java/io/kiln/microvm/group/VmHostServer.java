@@ -91,7 +91,9 @@ final class VmHostServer {
             ch.close();
             return;
         }
+        // Registered before the client hears of it: its attach may come right after "created".
         vms.put(id, vm);
+        vm.created();
         try {
             vm.serve(in);
         } finally {
