@@ -69,6 +69,9 @@ public final class Invoker implements AutoCloseable {
     /** Jars of deploys in progress: staged, not yet referenced by a stored version. */
     private final Set<String> staging = ConcurrentHashMap.newKeySet();
 
+    /** The VM group that builds base snapshots: it sees no function's files. */
+    static final String BASE_GROUP = "base";
+
     private Invoker(InvokerConfig config, EngineChoice choice, MeterRegistry registry) throws IOException {
         this.config = config;
         this.choice = choice;
@@ -120,6 +123,7 @@ public final class Invoker implements AutoCloseable {
             snapshots.retainFunctions(current);
         }
         for (FunctionVersion v : current) {
+            choice.engine().groupNeeded(v.name());
             dispatcher.activate(template(v), logs.sink(v.name(), v.version()), null);
         }
         LOG.log(System.Logger.Level.INFO, "activated " + current.size() + " stored functions");
@@ -193,6 +197,9 @@ public final class Invoker implements AutoCloseable {
             throw new IllegalArgumentException("memoryMib " + config.memoryMib() + " is more than the platform's "
                     + "whole memory budget of " + this.config.memoryBudgetMib() + " MiB");
         }
+        // While the jar arrives, the engine gets ready for the function's first VM.
+        engine.groupNeeded(BASE_GROUP);
+        engine.groupNeeded(name);
         progress.accept("receiving the jar");
         FunctionStore.StagedJar staged = store.stage(jar);
         staging.add(staged.sha256());
@@ -284,6 +291,7 @@ public final class Invoker implements AutoCloseable {
                     }
                 }
                 store.adopt(v);
+                choice.engine().groupNeeded(name);
                 if (snapshots != null) {
                     // One of an earlier function of this name with the same number would be wrong.
                     snapshots.deleteFunction(name, v.version());
@@ -304,6 +312,7 @@ public final class Invoker implements AutoCloseable {
         synchronized (deployLocks.computeIfAbsent(name, k -> new Object())) {
             boolean existed = store.delete(name);
             dispatcher.deactivate(name);
+            choice.engine().groupGone(name);
             logs.clear(name);
             collectGarbage();
             return existed;

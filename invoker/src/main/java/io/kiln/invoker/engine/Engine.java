@@ -47,4 +47,17 @@ public interface Engine {
      * can itself be snapshotted (a function snapshot is taken from a restored base).
      */
     MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) throws IOException;
+
+    /**
+     * The VM group {@code group} (a function, or {@code base}, which builds base snapshots) will
+     * soon need VMs: at deploy, at adoption, at start for every stored function. An engine may
+     * start what the group's VMs need now, in the background (the Java engine: its VMM host
+     * process), so the first cold start does not wait for it. Never blocks.
+     */
+    default void groupNeeded(String group) {
+    }
+
+    /** The group is gone (its function deleted): an engine frees what it kept for it. */
+    default void groupGone(String group) {
+    }
 }

@@ -1,0 +1,211 @@
+package io.kiln.microvm.group;
+
+import io.kiln.microvm.jail.JailSpec;
+import io.kiln.microvm.jail.Jailer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
+
+/**
+ * The VMM host processes of this node, one per VM group (a function, or {@code base}). A group's
+ * process is started ahead of need ({@link #prestart}: at deploy, at adoption, at gateway start
+ * for every deployed function), in the background, and kept while the group exists, so a cold
+ * start never waits for a JVM to start. It cannot be a shared spare: a process is jailed for its
+ * group (uid, paths, cgroup) when it starts and cannot be re-jailed for another.
+ *
+ * <p>A process that dies takes its VMs with it (their exits say so) and is started again: at
+ * once if it had lived a while, else at the next need (so a process that cannot start does not
+ * spin). {@link #stop} ends it when its group goes.
+ */
+public final class VmGroups implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VmGroups.class.getName());
+    /** A host process that lived this long before dying is restarted at once; a shorter life waits for a need. */
+    private static final Duration RESTART_AFTER_LIFE = Duration.ofSeconds(30);
+
+    /**
+     * A group and, when jailed, its jail: whatever the group itself may see (guest image, its
+     * snapshots); the JDK, the class path and the group's work dir are added here.
+     */
+    public record Group(String name, JailSpec jail) {
+        public Group {
+            if (jail != null && !jail.name().equals(name)) {
+                throw new IllegalArgumentException("group " + name + " with the jail of " + jail.name());
+            }
+        }
+
+        public static Group unjailed(String name) {
+            return new Group(name, null);
+        }
+    }
+
+    private final Path workRoot;
+    private final Jailer jailer;
+    private final boolean seccomp;
+    private final Map<String, CompletableFuture<VmHost>> hosts = new ConcurrentHashMap<>();
+    private final ExecutorService starter = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "kiln-vmm-starter");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean closed;
+
+    /**
+     * @param workRoot each group's work dir (its socket, JNA's temp file) is created under it
+     * @param jailer   jails the groups that come with a {@link JailSpec}; null when jails are off
+     * @param seccomp  whether host processes install the VMM seccomp filter (always, but for benchmarks)
+     */
+    public VmGroups(Path workRoot, Jailer jailer, boolean seccomp) {
+        this.workRoot = workRoot.toAbsolutePath().normalize();
+        this.jailer = jailer;
+        this.seccomp = seccomp;
+    }
+
+    /** The group's running host process; starts one (and waits for it) if it has none or it died. */
+    public VmHost host(Group group) throws IOException {
+        CompletableFuture<VmHost> f = current(group);
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            hosts.remove(group.name(), f); // the next need tries again
+            Throwable c = e.getCause();
+            throw c instanceof IOException io ? io : new IOException("starting the VMM host process of " + group.name(), c);
+        }
+    }
+
+    /** Starts the group's host process in the background unless it has a live one. */
+    public void prestart(Group group) {
+        current(group).whenComplete((h, e) -> {
+            if (e != null) {
+                LOG.log(System.Logger.Level.WARNING, "starting the VMM host process of " + group.name() + " ahead of need failed; "
+                        + "the next VM of the group tries again: " + e.getMessage());
+            }
+        });
+    }
+
+    private CompletableFuture<VmHost> current(Group group) {
+        if (closed) {
+            throw new IllegalStateException("the VMM host processes are shut down");
+        }
+        return hosts.compute(group.name(), (name, f) -> {
+            if (f != null && (!f.isDone() || (!f.isCompletedExceptionally() && f.join().alive()))) {
+                return f;
+            }
+            return CompletableFuture.supplyAsync(() -> start(group), starter);
+        });
+    }
+
+    private VmHost start(Group group) {
+        try {
+            Path work = workDir(group.name());
+            Files.createDirectories(work.resolve("tmp"));
+            UnaryOperator<List<String>> wrap = UnaryOperator.identity();
+            if (group.jail() != null) {
+                if (jailer == null) {
+                    throw new IOException("group " + group.name() + " asks for a jail but jails are off");
+                }
+                JailSpec spec = jailSpec(group.jail(), work);
+                wrap = command -> {
+                    try {
+                        return jailer.wrap(spec, command);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                };
+            }
+            VmHost host = VmHost.start(group.name(), work, seccomp, wrap);
+            LOG.log(System.Logger.Level.INFO, host + " ready in " + host.startMicros() / 1000 + " ms"
+                    + (group.jail() == null ? " (not jailed)" : " (jailed as uid " + group.jail().uid() + ")"));
+            long started = System.nanoTime();
+            host.ended().thenRun(() -> ended(group, host, Duration.ofNanos(System.nanoTime() - started)));
+            return host;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (UncheckedIOException e) {
+            throw e;
+        }
+    }
+
+    private void ended(Group group, VmHost host, Duration lived) {
+        CompletableFuture<VmHost> f = hosts.get(group.name());
+        boolean current = f != null && f.isDone() && !f.isCompletedExceptionally() && f.join() == host;
+        if (!current || closed) {
+            return; // stopped on purpose, or already replaced
+        }
+        LOG.log(System.Logger.Level.WARNING, host + " ended after " + lived.toSeconds() + " s" + host.endedBecause()
+                + "; its VMs are lost");
+        if (lived.compareTo(RESTART_AFTER_LIFE) >= 0) {
+            prestart(group);
+        }
+    }
+
+    /** The group's jail plus what its host process needs: the JVM, the class path, its work dir, /dev/kvm. */
+    private static JailSpec jailSpec(JailSpec group, Path work) throws IOException {
+        for (Path p : List.of(work, work.resolve("tmp"))) {
+            Files.setAttribute(p, "unix:uid", group.uid());
+            Files.setAttribute(p, "unix:gid", group.gid());
+        }
+        List<Path> readOnly = new ArrayList<>(group.readOnly());
+        readOnly.addAll(VmHost.jvmReadOnly());
+        List<Path> readWrite = new ArrayList<>(group.readWrite());
+        readWrite.add(work.toRealPath());
+        return new JailSpec(group.name(), group.uid(), group.gid(), readOnly, readWrite, true,
+                group.memoryLimitBytes(), group.cpuMillis());
+    }
+
+    /** {@code workRoot/<name>}, the name shortened with a hash where the socket path would get long. */
+    Path workDir(String name) {
+        if (name.length() <= 24) {
+            return workRoot.resolve(name);
+        }
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+            return workRoot.resolve(name.substring(0, 15) + "-" + HexFormat.of().formatHex(h, 0, 4));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Ends the group's host process (its VMs with it), e.g. when its function is deleted. */
+    public void stop(String name) {
+        CompletableFuture<VmHost> f = hosts.remove(name);
+        if (f != null) {
+            f.thenAccept(VmHost::close);
+        }
+    }
+
+    /** The live host process of a group, if it has one now (for tests and /healthz). */
+    public VmHost running(String name) {
+        CompletableFuture<VmHost> f = hosts.get(name);
+        return f != null && f.isDone() && !f.isCompletedExceptionally() && f.join().alive() ? f.join() : null;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (String name : List.copyOf(hosts.keySet())) {
+            CompletableFuture<VmHost> f = hosts.remove(name);
+            if (f != null && f.isDone() && !f.isCompletedExceptionally()) {
+                f.join().close();
+            } else if (f != null) {
+                f.thenAccept(VmHost::close);
+            }
+        }
+        starter.shutdown();
+    }
+}
