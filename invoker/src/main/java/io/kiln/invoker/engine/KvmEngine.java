@@ -2,7 +2,7 @@ package io.kiln.invoker.engine;
 
 import io.kiln.microvm.boot.HostCpu;
 import io.kiln.microvm.console.ConsoleLog;
-import io.kiln.microvm.group.VmGroups;
+import io.kiln.microvm.group.VmHosts;
 import io.kiln.microvm.image.GuestImage;
 import io.kiln.microvm.vm.KvmMicroVm;
 import io.kiln.microvm.vm.KvmSnapshots;
@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  * The Java KVM engine, the default on hardware KVM hosts. Its snapshots are always
  * restorable (guest memory is written out whole), so {@code snapshotable} changes nothing.
  *
- * <p>VMs run in VMM host processes, one per VM group ({@link VmGroups}), under the VMM seccomp
+ * <p>VMs run in VMM host processes, one per VM group ({@link VmHosts}), under the VMM seccomp
  * filter, started ahead of need; {@value #MODE_PROPERTY}{@code =in-gateway} runs them in the
  * gateway's own JVM instead, as before (for comparison benchmarks).
  */
@@ -27,10 +27,10 @@ public final class KvmEngine extends VmEngine {
     /** {@code group} (the default): VMM host processes; {@code in-gateway}: KvmMicroVms in this JVM. */
     public static final String MODE_PROPERTY = "kiln.kvm.vmm";
     /** The group every VM runs in until the invoker names a VM's group. */
-    static final VmGroups.Group DEFAULT_GROUP = VmGroups.Group.unjailed("kvm");
+    static final VmHosts.Group DEFAULT_GROUP = VmHosts.Group.unjailed("kvm");
 
     /** Null in the in-gateway mode. */
-    private final VmGroups groups;
+    private final VmHosts groups;
 
     public KvmEngine(GuestImage image) {
         this(image, HostCpu::currentFingerprint, null);
@@ -42,7 +42,7 @@ public final class KvmEngine extends VmEngine {
     }
 
     /** {@code groups}: the VMM host processes to run VMs in; null runs them in this JVM. */
-    KvmEngine(GuestImage image, Supplier<String> hostCpu, VmGroups groups) {
+    KvmEngine(GuestImage image, Supplier<String> hostCpu, VmHosts groups) {
         super(image, hostCpu);
         this.groups = groups;
     }
@@ -74,18 +74,18 @@ public final class KvmEngine extends VmEngine {
      * stops them with the JVM (they would die with it anyway: stdin ends, and the kernel's
      * parent-death signal).
      */
-    private static synchronized VmGroups sharedGroups(Path root) {
+    private static synchronized VmHosts sharedGroups(Path root) {
         return SHARED.computeIfAbsent(root.toAbsolutePath().normalize(), r -> {
-            VmGroups g = new VmGroups(r, null, true);
+            VmHosts g = new VmHosts(r, null, true);
             Runtime.getRuntime().addShutdownHook(new Thread(g::close, "kiln-vmm-shutdown"));
             return g;
         });
     }
 
-    private static final java.util.Map<Path, VmGroups> SHARED = new java.util.HashMap<>();
+    private static final java.util.Map<Path, VmHosts> SHARED = new java.util.HashMap<>();
 
     /** The host processes, or null in the in-gateway mode. */
-    public VmGroups groups() {
+    public VmHosts groups() {
         return groups;
     }
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** One host process per group, started ahead of need, replaced when it dies, ended with its group. */
-class VmGroupsTest {
+class VmHostsTest {
     @TempDir
     Path work;
 
@@ -24,10 +24,10 @@ class VmGroupsTest {
     void oneProcessPerGroupRestartedWhenDeadAndStoppedWithItsGroup() throws Exception {
         KvmAssumptions.assumeKvm();
         Path kernel = GuestBuild.build("console_guest");
-        VmGroups.Group a = VmGroups.Group.unjailed("fn-a");
-        VmGroups.Group b = VmGroups.Group.unjailed("fn-b-with-a-name-longer-than-the-socket-allows-for");
+        VmHosts.Group a = VmHosts.Group.unjailed("fn-a");
+        VmHosts.Group b = VmHosts.Group.unjailed("fn-b-with-a-name-longer-than-the-socket-allows-for");
         VmHost hostB;
-        try (VmGroups groups = new VmGroups(work, null, true)) {
+        try (VmHosts groups = new VmHosts(work, null, true)) {
             groups.prestart(a);
             VmHost hostA = groups.host(a);
             assertSame(hostA, groups.host(a), "one host process per group");

@@ -33,14 +33,15 @@ import java.util.function.UnaryOperator;
  * once if it had lived a while, else at the next need (so a process that cannot start does not
  * spin). {@link #stop} ends it when its group goes.
  */
-public final class VmGroups implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(VmGroups.class.getName());
+public final class VmHosts implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VmHosts.class.getName());
     /** A host process that lived this long before dying is restarted at once; a shorter life waits for a need. */
     private static final Duration RESTART_AFTER_LIFE = Duration.ofSeconds(30);
 
     /**
-     * A group and, when jailed, its jail: whatever the group itself may see (guest image, its
-     * snapshots); the JDK, the class path and the group's work dir are added here.
+     * A group and, when jailed, its jail: what the group itself may see (guest image, its
+     * snapshots), its uid and limits; the JDK, the class path and the group's work dir are added
+     * here.
      */
     public record Group(String name, JailSpec jail) {
         public Group {
@@ -70,7 +71,7 @@ public final class VmGroups implements AutoCloseable {
      * @param jailer   jails the groups that come with a {@link JailSpec}; null when jails are off
      * @param seccomp  whether host processes install the VMM seccomp filter (always, but for benchmarks)
      */
-    public VmGroups(Path workRoot, Jailer jailer, boolean seccomp) {
+    public VmHosts(Path workRoot, Jailer jailer, boolean seccomp) {
         this.workRoot = workRoot.toAbsolutePath().normalize();
         this.jailer = jailer;
         this.seccomp = seccomp;
