@@ -3,6 +3,7 @@ package io.kiln.gateway;
 import io.kiln.gateway.cluster.ClusterConfig;
 import io.kiln.gateway.events.QueueConfig;
 import io.kiln.invoker.InvokerConfig;
+import io.kiln.invoker.JailChoice;
 import io.kiln.invoker.engine.EngineSelector;
 import io.kiln.invoker.logs.LogRetention;
 
@@ -30,6 +31,7 @@ public final class Main {
         FLAGS.put("--data-dir", "KILN_DATA");
         FLAGS.put("--engine", "KILN_ENGINE");
         FLAGS.put("--memory-budget-mib", "KILN_MEMORY_BUDGET_MIB");
+        FLAGS.put("--jail", "KILN_JAIL");
         FLAGS.put("--restore-timeout-s", "KILN_RESTORE_TIMEOUT_S");
         FLAGS.put("--log-retention-mib", "KILN_LOG_RETENTION_MIB");
         FLAGS.put("--log-retention-days", "KILN_LOG_RETENTION_DAYS");
@@ -143,6 +145,13 @@ public final class Main {
         if (values.containsKey("--engine")) {
             inv = inv.withEngine(values.get("--engine"));
         }
+        if (values.containsKey("--jail")) {
+            String mode = values.get("--jail").strip();
+            if (!JailChoice.MODES.contains(mode)) {
+                throw new IllegalArgumentException("--jail must be one of auto, on, off; got \"" + mode + "\"");
+            }
+            inv = inv.withJail(mode);
+        }
         if (values.containsKey("--memory-budget-mib")) {
             inv = inv.withMemoryBudgetMib(number("--memory-budget-mib", values.get("--memory-budget-mib")));
         }
@@ -227,6 +236,8 @@ public final class Main {
                   --port N               listen port (KILN_PORT, default 8080; 0 for any free port)
                   --data-dir D           functions, snapshots and the token (KILN_DATA, default ~/.local/share/kiln)
                   --engine E             %s (KILN_ENGINE, default auto)
+                  --jail M               auto, on or off: run each VMM in its function's jail, own uid, namespaces and
+                                         cgroup (KILN_JAIL, default auto = on when root, kiln-jailer and cgroups work)
                   --memory-budget-mib N  memory of all instances together (KILN_MEMORY_BUDGET_MIB, default 4096)
                   --restore-timeout-s N  a clone's restore to its agent's RESTORED, hooks included (KILN_RESTORE_TIMEOUT_S, default 10)
                   --log-retention-mib N  each function's log on disk, oldest segments deleted above it (KILN_LOG_RETENTION_MIB, default 64)

@@ -9,6 +9,7 @@ import io.kiln.invoker.call.CallResult;
 import io.kiln.invoker.engine.Engine;
 import io.kiln.invoker.engine.EngineChoice;
 import io.kiln.invoker.engine.EngineSelector;
+import io.kiln.invoker.engine.VmGroups;
 import io.kiln.invoker.instance.FunctionTemplate;
 import io.kiln.invoker.instance.Instance;
 import io.kiln.invoker.instance.InstanceLauncher;
@@ -20,6 +21,7 @@ import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionStore;
 import io.kiln.invoker.store.FunctionVersion;
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.jail.Jailer;
 import io.kiln.microvm.probe.KvmProbe;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -53,6 +55,7 @@ public final class Invoker implements AutoCloseable {
 
     private final InvokerConfig config;
     private final EngineChoice choice;
+    private final JailChoice jail;
     private final FunctionStore store;
     private final InstanceLauncher launcher;
     private final SnapshotStore snapshots;
@@ -69,12 +72,11 @@ public final class Invoker implements AutoCloseable {
     /** Jars of deploys in progress: staged, not yet referenced by a stored version. */
     private final Set<String> staging = ConcurrentHashMap.newKeySet();
 
-    /** The VM group that builds base snapshots: it sees no function's files. */
-    static final String BASE_GROUP = "base";
-
-    private Invoker(InvokerConfig config, EngineChoice choice, MeterRegistry registry) throws IOException {
+    private Invoker(InvokerConfig config, EngineChoice choice, JailChoice jail, MeterRegistry registry)
+            throws IOException {
         this.config = config;
         this.choice = choice;
+        this.jail = jail;
         this.store = FunctionStore.open(config.dataDir());
         this.logs = LogBook.open(config.dataDir().resolve("logs"), 2000, config.logRetention());
         this.vmThreads = Executors.newCachedThreadPool(threads("kiln-vm"));
@@ -83,8 +85,9 @@ public final class Invoker implements AutoCloseable {
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads("kiln-invoker-timer"));
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
-        this.launcher = new InstanceLauncher(choice.engine(), timer, teardown, config.bootTimeout(),
-                config.restoreTimeout());
+        this.launcher = new InstanceLauncher(choice.engine(), new VmGroups(config.dataDir().resolve("jail").resolve("uids"),
+                choice.engine().vmOverheadMib(), Runtime.getRuntime().availableProcessors()), timer, teardown,
+                config.bootTimeout(), config.restoreTimeout());
         this.snapshots = choice.engine().snapshots()
                 ? new SnapshotStore(config.dataDir().resolve("snapshots"), launcher) : null;
         this.dispatcher = new CallDispatcher(config.memoryBudgetMib(), this::startInstance, vmThreads,
@@ -109,10 +112,20 @@ public final class Invoker implements AutoCloseable {
     /** Chooses the engine (probe or configuration), opens the store and activates every stored function. */
     public static Invoker start(InvokerConfig config, MeterRegistry registry) throws IOException {
         Files.createDirectories(config.dataDir());
+        JailChoice jail = JailChoice.resolve(config.jail(), config.engine(), Jailer::locate);
         EngineChoice choice = EngineSelector.choose(config.engine(), KvmProbe.probeHost(), GuestImage::locate,
-                config.agentJar(), config.dataDir().resolve("work"));
+                config.agentJar(), config.dataDir().resolve("work"), jail.jailer());
+        if (jail.enabled() && !choice.engine().jailed()) {
+            if (config.jail().equals("on")) {
+                throw new IllegalArgumentException("--jail on, but engine " + choice.engine().name()
+                        + " does not run its VMs in jails");
+            }
+            jail = new JailChoice(java.util.Optional.empty(), config.jail(), null,
+                    "auto: off, engine " + choice.engine().name() + " does not run its VMs in jails");
+        }
         LOG.log(System.Logger.Level.INFO, "engine: " + choice.engine() + " — " + choice.reason());
-        Invoker invoker = new Invoker(config, choice, registry);
+        LOG.log(System.Logger.Level.INFO, "jails: " + (jail.enabled() ? "on" : "off") + " — " + jail.why());
+        Invoker invoker = new Invoker(config, choice, jail, registry);
         invoker.activateStored();
         return invoker;
     }
@@ -123,7 +136,7 @@ public final class Invoker implements AutoCloseable {
             snapshots.retainFunctions(current);
         }
         for (FunctionVersion v : current) {
-            choice.engine().groupNeeded(v.name());
+            choice.engine().groupNeeded(launcher.groups().function(v.name(), v.config()));
             dispatcher.activate(template(v), logs.sink(v.name(), v.version()), null);
         }
         LOG.log(System.Logger.Level.INFO, "activated " + current.size() + " stored functions");
@@ -135,6 +148,11 @@ public final class Invoker implements AutoCloseable {
 
     public EngineChoice engine() {
         return choice;
+    }
+
+    /** Whether VMs run in jails, and why. */
+    public JailChoice jail() {
+        return jail;
     }
 
     public InvokerConfig config() {
@@ -198,8 +216,8 @@ public final class Invoker implements AutoCloseable {
                     + "whole memory budget of " + this.config.memoryBudgetMib() + " MiB");
         }
         // While the jar arrives, the engine gets ready for the function's first VM.
-        engine.groupNeeded(BASE_GROUP);
-        engine.groupNeeded(name);
+        engine.groupNeeded(launcher.groups().base(config.memoryMib()));
+        engine.groupNeeded(launcher.groups().function(name, config));
         progress.accept("receiving the jar");
         FunctionStore.StagedJar staged = store.stage(jar);
         staging.add(staged.sha256());
@@ -291,7 +309,7 @@ public final class Invoker implements AutoCloseable {
                     }
                 }
                 store.adopt(v);
-                choice.engine().groupNeeded(name);
+                choice.engine().groupNeeded(launcher.groups().function(name, v.config()));
                 if (snapshots != null) {
                     // One of an earlier function of this name with the same number would be wrong.
                     snapshots.deleteFunction(name, v.version());
@@ -334,6 +352,15 @@ public final class Invoker implements AutoCloseable {
     private void retired(PoolKey key) {
         if (snapshots != null && store.current(key.function()).map(v -> v.version() != key.version()).orElse(true)) {
             snapshots.deleteFunction(key.function(), key.version());
+        }
+        if (jail.enabled() && store.current(key.function()).isEmpty()) {
+            // The deleted function's last VM is gone: so goes its cgroup (its uid stays reserved).
+            try {
+                jail.jailer().get().cgroups().remove(key.function());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "removing the cgroup of deleted function " + key.function()
+                        + " failed: " + e.getMessage());
+            }
         }
     }
 

@@ -18,9 +18,11 @@ import java.time.Duration;
  *                         after-restore hooks included (the host allows 5 s more)
  * @param agentJar         the agent jar, for the process engine
  * @param logRetention     how much of each function's log stays on disk ({@code <dataDir>/logs})
+ * @param jail             {@code auto}, {@code on} or {@code off}: whether VMMs run in jails ({@link JailChoice})
  */
 public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, int queueLimit, Duration queueTimeout,
-                            Duration bootTimeout, Duration restoreTimeout, Path agentJar, LogRetention logRetention) {
+                            Duration bootTimeout, Duration restoreTimeout, Path agentJar, LogRetention logRetention,
+                            String jail) {
 
     public static final String AGENT_JAR_PROPERTY = "kiln.agent.jar";
 
@@ -31,6 +33,9 @@ public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, i
         if (logRetention == null) {
             throw new IllegalArgumentException("logRetention is required");
         }
+        if (!JailChoice.MODES.contains(jail)) {
+            throw new IllegalArgumentException("jail must be one of " + JailChoice.MODES + ", got '" + jail + "'");
+        }
         if (queueLimit < 0) {
             throw new IllegalArgumentException("queueLimit must not be negative, got " + queueLimit);
         }
@@ -38,38 +43,44 @@ public record InvokerConfig(Path dataDir, String engine, long memoryBudgetMib, i
 
     /**
      * Defaults: auto engine, a 4 GiB budget, 100 waiting calls per function for up to 10 s, 5 min
-     * to boot a runtime, 10 s to restore one, 64 MiB and 7 days of log per function.
+     * to boot a runtime, 10 s to restore one, 64 MiB and 7 days of log per function, jails where they work.
      */
     public static InvokerConfig defaults(Path dataDir) {
         String jar = System.getProperty(AGENT_JAR_PROPERTY, System.getenv().getOrDefault("KILN_AGENT_JAR", ""));
         return new InvokerConfig(dataDir, "auto", 4096, 100, Duration.ofSeconds(10), Duration.ofMinutes(5),
-                Duration.ofSeconds(10), jar.isEmpty() ? null : Path.of(jar), LogRetention.defaults());
+                Duration.ofSeconds(10), jar.isEmpty() ? null : Path.of(jar), LogRetention.defaults(), "auto");
     }
 
     public InvokerConfig withEngine(String e) {
         return new InvokerConfig(dataDir, e, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout, restoreTimeout,
-                agentJar, logRetention);
+                agentJar, logRetention, jail);
     }
 
     public InvokerConfig withMemoryBudgetMib(long mib) {
         return new InvokerConfig(dataDir, engine, mib, queueLimit, queueTimeout, bootTimeout, restoreTimeout,
-                agentJar, logRetention);
+                agentJar, logRetention, jail);
     }
 
     public InvokerConfig withQueue(int limit, Duration timeout) {
         return new InvokerConfig(dataDir, engine, memoryBudgetMib, limit, timeout, bootTimeout, restoreTimeout,
-                agentJar, logRetention);
+                agentJar, logRetention, jail);
     }
 
     /** The deadlines of a runtime's boot (to READY) and of a clone's restore (to RESTORED). */
     public InvokerConfig withStartTimeouts(Duration boot, Duration restore) {
         return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, boot, restore, agentJar,
-                logRetention);
+                logRetention, jail);
     }
 
     /** How much of each function's log stays on disk. */
     public InvokerConfig withLogRetention(LogRetention r) {
         return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout,
-                restoreTimeout, agentJar, r);
+                restoreTimeout, agentJar, r, jail);
+    }
+
+    /** Whether VMMs run in jails: {@code auto}, {@code on} or {@code off}. */
+    public InvokerConfig withJail(String mode) {
+        return new InvokerConfig(dataDir, engine, memoryBudgetMib, queueLimit, queueTimeout, bootTimeout,
+                restoreTimeout, agentJar, logRetention, mode);
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.function.Supplier;
 import io.kiln.gateway.http.Replies;
 import io.kiln.gateway.events.EventQueue;
+import io.kiln.invoker.JailChoice;
 import io.kiln.invoker.Invoker;
 import io.kiln.queue.QueueStore;
 import io.kiln.invoker.call.CallDispatcher;
@@ -76,7 +77,7 @@ public final class HealthApi {
         }
     }
 
-    /** The version, the engine in use and why, what backs /dev/kvm, the pool, the number of functions. 503 while draining. */
+    /** The version, the engine in use and why, what backs /dev/kvm, whether VMs are jailed and why, the pool, the number of functions. 503 while draining. */
     public void healthz(RoutingContext ctx) {
         EngineChoice e = invoker.engine();
         CallDispatcher.PoolState p = invoker.poolState();
@@ -85,6 +86,9 @@ public final class HealthApi {
         h.putObject("engine").put("name", e.engine().name()).put("isolated", e.engine().isolated())
                 .put("reason", e.reason());
         h.putObject("kvm").put("kind", e.probe().kind().name()).put("reason", e.probe().reason());
+        JailChoice jail = invoker.jail();
+        h.putObject("jail").put("enabled", jail.enabled()).put("mode", jail.mode()).put("cgroup", jail.cgroup())
+                .put("why", jail.why());
         h.putObject("pool").put("budgetMib", p.budgetMib()).put("reservedMib", p.reservedMib())
                 .put("idleMib", p.idleMib()).put("liveInstances", p.liveInstances()).put("queued", p.queued())
                 .put("inFlight", p.inFlight());

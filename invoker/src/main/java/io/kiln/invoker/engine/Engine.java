@@ -1,5 +1,6 @@
 package io.kiln.invoker.engine;
 
+import io.kiln.microvm.jail.VmGroup;
 import io.kiln.microvm.vm.MicroVm;
 
 import java.io.IOException;
@@ -19,6 +20,9 @@ public interface Engine {
     /** False only for the process engine: its "instances" share the host kernel and user. */
     boolean isolated();
 
+    /** Whether its VMs run in jails (their VMMs unprivileged, in their group's namespaces and cgroup). */
+    boolean jailed();
+
     /**
      * Whether instances are clones of a function snapshot. Without snapshots every instance
      * boots the runtime and loads the function afresh.
@@ -37,24 +41,40 @@ public interface Engine {
     int minimumMemoryMib();
 
     /**
-     * Starts a fresh runtime whose agent will send READY. With {@code snapshotable} the
-     * instance can later be snapshotted (the base snapshot is taken from one).
+     * What one VM costs the host beyond its guest memory (the VMM's own memory: QEMU's TCG
+     * translation cache, device and I/O buffers), in MiB: a VM group's memory limit counts it.
      */
-    MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException;
+    int vmOverheadMib();
 
     /**
-     * Starts a clone of the snapshot in {@code directory}. With {@code snapshotable} the clone
-     * can itself be snapshotted (a function snapshot is taken from a restored base).
+     * Starts a fresh runtime whose agent will send READY, as a VM of {@code group} (its jail,
+     * uid and cgroup, where the engine jails its VMMs; engines without jails ignore it). With
+     * {@code snapshotable} the instance can later be snapshotted (the base snapshot is taken
+     * from one).
      */
-    MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) throws IOException;
+    MicroVm boot(VmGroup group, int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException;
 
     /**
-     * The VM group {@code group} (a function, or {@code base}, which builds base snapshots) will
-     * soon need VMs: at deploy, at adoption, at start for every stored function. An engine may
-     * start what the group's VMs need now, in the background (the Java engine: its VMM host
-     * process), so the first cold start does not wait for it. Never blocks.
+     * Starts a clone of the snapshot in {@code directory}, as a VM of {@code group}. With
+     * {@code snapshotable} the clone can itself be snapshotted (a function snapshot is taken
+     * from a restored base).
      */
-    default void groupNeeded(String group) {
+    MicroVm restore(VmGroup group, Path directory, boolean snapshotable, Consumer<String> console) throws IOException;
+
+    /**
+     * VM group {@code group} (a function, or the base builds) will soon need VMs: at deploy, at
+     * adoption, at start for every stored function. An engine may start what the group's VMs
+     * need now, in the background (the Java engine: the group's VMM host process), so the first
+     * cold start does not wait for it. Never blocks.
+     */
+    default void groupNeeded(VmGroup group) {
+    }
+
+    /**
+     * Where the invoker keeps this engine's snapshots (told once, before any VM): an engine whose
+     * VMMs run in jails makes the directory visible in them.
+     */
+    default void snapshotsAt(Path directory) {
     }
 
     /** The group is gone (its function deleted): an engine frees what it kept for it. */

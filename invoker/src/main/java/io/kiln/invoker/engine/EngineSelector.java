@@ -1,11 +1,13 @@
 package io.kiln.invoker.engine;
 
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.jail.Jailer;
 import io.kiln.microvm.probe.KvmProbeResult;
 import io.kiln.microvm.qemu.Accelerator;
 
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -38,6 +40,12 @@ public final class EngineSelector {
      */
     public static EngineChoice choose(String requested, KvmProbeResult probe, Supplier<GuestImage> image,
                                       Path agentJar, Path workRoot) {
+        return choose(requested, probe, image, agentJar, workRoot, Optional.empty());
+    }
+
+    /** {@link #choose(String, KvmProbeResult, Supplier, Path, Path)}, QEMU engines jailing their VMs with {@code jailer}. */
+    public static EngineChoice choose(String requested, KvmProbeResult probe, Supplier<GuestImage> image,
+                                      Path agentJar, Path workRoot, Optional<Jailer> jailer) {
         String r = requested == null ? "auto" : requested.strip().toLowerCase(Locale.ROOT);
         return switch (r) {
             // Nothing unproven is chosen silently: the Java engine serves functions on kvm_amd (the
@@ -45,14 +53,14 @@ public final class EngineSelector {
             // run it on kvm_intel, where auto takes QEMU with KVM and says why.
             case "auto" -> {
                 if (!probe.hardware()) {
-                    yield new EngineChoice(new QemuEngine(image.get(), Accelerator.TCG), "auto: " + probe.reason()
+                    yield new EngineChoice(new QemuEngine(image.get(), Accelerator.TCG, jailer), "auto: " + probe.reason()
                             + "; without hardware KVM the guest runs under QEMU's TCG emulation (about 10x slower)",
                             probe);
                 }
                 yield probe.module().equals("kvm_amd")
-                        ? new EngineChoice(KvmEngine.create(image.get(), workRoot), "auto: " + probe.reason() + "; "
+                        ? new EngineChoice(KvmEngine.create(image.get(), workRoot, jailer), "auto: " + probe.reason() + "; "
                                 + PROVEN_ON_AMD, probe)
-                        : new EngineChoice(new QemuEngine(image.get(), Accelerator.KVM), "auto: " + probe.reason()
+                        : new EngineChoice(new QemuEngine(image.get(), Accelerator.KVM, jailer), "auto: " + probe.reason()
                                 + "; " + UNTESTED_ON_INTEL + ", so QEMU with KVM runs functions (--engine kvm chooses"
                                 + " the Java engine)", probe);
             }
@@ -61,20 +69,20 @@ public final class EngineSelector {
                     throw new IllegalArgumentException("engine kvm was requested but /dev/kvm is not usable: "
                             + probe.reason());
                 }
-                yield new EngineChoice(KvmEngine.create(image.get(), workRoot), "configured: kvm (" + probe.reason() + "; "
+                yield new EngineChoice(KvmEngine.create(image.get(), workRoot, jailer), "configured: kvm (" + probe.reason() + "; "
                         + (probe.module().equals("kvm_intel") ? UNTESTED_ON_INTEL : PROVEN_ON_AMD) + ")", probe);
             }
             case "qemu" -> new EngineChoice(new QemuEngine(image.get(), probe.hardware() ? Accelerator.KVM
-                    : Accelerator.TCG), "configured: qemu, " + (probe.hardware() ? "KVM-accelerated" : "TCG")
+                    : Accelerator.TCG, jailer), "configured: qemu, " + (probe.hardware() ? "KVM-accelerated" : "TCG")
                     + " (" + probe.reason() + ")", probe);
             case "qemu-kvm" -> {
                 if (!probe.hardware()) {
                     throw new IllegalArgumentException("engine qemu-kvm was requested but the host has no hardware "
                             + "KVM: " + probe.reason());
                 }
-                yield new EngineChoice(new QemuEngine(image.get(), Accelerator.KVM), "configured: qemu-kvm", probe);
+                yield new EngineChoice(new QemuEngine(image.get(), Accelerator.KVM, jailer), "configured: qemu-kvm", probe);
             }
-            case "qemu-tcg" -> new EngineChoice(new QemuEngine(image.get(), Accelerator.TCG),
+            case "qemu-tcg" -> new EngineChoice(new QemuEngine(image.get(), Accelerator.TCG, jailer),
                     "configured: qemu-tcg", probe);
             case "process" -> new EngineChoice(new ProcessEngine(agentJar, workRoot),
                     "configured: process (functions run as host processes, NOT isolated; for tests and development)",

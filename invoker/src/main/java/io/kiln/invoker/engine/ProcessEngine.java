@@ -1,5 +1,6 @@
 package io.kiln.invoker.engine;
 
+import io.kiln.microvm.jail.VmGroup;
 import io.kiln.microvm.vm.MicroVm;
 
 import java.io.IOException;
@@ -42,6 +43,11 @@ public final class ProcessEngine implements Engine {
     }
 
     @Override
+    public boolean jailed() {
+        return false;
+    }
+
+    @Override
     public boolean snapshots() {
         return false;
     }
@@ -57,7 +63,13 @@ public final class ProcessEngine implements Engine {
     }
 
     @Override
-    public MicroVm boot(int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException {
+    public int vmOverheadMib() {
+        return 0; // no VMM: the agent's JVM is the instance, and its memory is the instance's
+    }
+
+    /** The agent runs as a plain child process: the group is not used (the process engine isolates nothing). */
+    @Override
+    public MicroVm boot(VmGroup group, int memoryMib, boolean snapshotable, Consumer<String> console) throws IOException {
         if (snapshotable) {
             throw new UnsupportedOperationException("the process engine cannot take snapshots");
         }
@@ -76,7 +88,7 @@ public final class ProcessEngine implements Engine {
     }
 
     @Override
-    public MicroVm restore(Path directory, boolean snapshotable, Consumer<String> console) {
+    public MicroVm restore(VmGroup group, Path directory, boolean snapshotable, Consumer<String> console) {
         throw new UnsupportedOperationException("the process engine has no snapshots to restore");
     }
 

@@ -3,8 +3,10 @@ package io.kiln.invoker.instance;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.invoker.engine.Engine;
+import io.kiln.invoker.engine.VmGroups;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionVersion;
+import io.kiln.microvm.jail.VmGroup;
 import io.kiln.microvm.vm.MicroVm;
 import io.kiln.protocol.ErrorFrame;
 import io.kiln.protocol.Frame;
@@ -39,6 +41,7 @@ public final class InstanceLauncher {
     static final Duration INIT_TIMEOUT = Duration.ofMinutes(2);
 
     private final Engine engine;
+    private final VmGroups groups;
     private final ScheduledExecutorService timer;
     private final Executor teardown;
     private final Duration bootTimeout;
@@ -50,10 +53,12 @@ public final class InstanceLauncher {
      * @param bootTimeout    boot to READY (a full JVM start; minutes under TCG)
      * @param restoreTimeout restore to the RESTORED answer, the after-restore hooks included
      * @param teardown       where instances destroy their VMs
+     * @param groups         the VM group of each function (and of the base builds)
      */
-    public InstanceLauncher(Engine engine, ScheduledExecutorService timer, Executor teardown, Duration bootTimeout,
-                            Duration restoreTimeout) {
+    public InstanceLauncher(Engine engine, VmGroups groups, ScheduledExecutorService timer, Executor teardown,
+                            Duration bootTimeout, Duration restoreTimeout) {
         this.engine = engine;
+        this.groups = groups;
         this.timer = timer;
         this.teardown = teardown;
         this.bootTimeout = bootTimeout;
@@ -64,13 +69,18 @@ public final class InstanceLauncher {
         return engine;
     }
 
+    public VmGroups groups() {
+        return groups;
+    }
+
     /** A ready instance of {@code template}: a restored clone, or a fresh agent that loaded the jar. */
     public Instance start(FunctionTemplate template, LogSink logs) {
         FunctionConfig config = template.version().config();
+        VmGroup group = groups.function(template.version().name(), config);
         if (template.snapshot() != null) {
-            return restore(template.snapshot(), false, logs);
+            return restore(group, template.snapshot(), false, logs);
         }
-        Instance instance = boot(config.memoryMib(), false, logs);
+        Instance instance = boot(group, config.memoryMib(), false, logs);
         long loading = System.nanoTime();
         load(instance, template);
         StartPhases booted = instance.startPhases();
@@ -78,22 +88,22 @@ public final class InstanceLauncher {
         return instance;
     }
 
-    /** Boots the runtime and waits for READY. */
-    public Instance boot(int memoryMib, boolean snapshotable, LogSink logs) {
+    /** Boots the runtime as a VM of {@code group} and waits for READY. */
+    public Instance boot(VmGroup group, int memoryMib, boolean snapshotable, LogSink logs) {
         long starting = System.nanoTime();
         Instance instance = create(logs, "boot_failed", "starting a " + engine.name() + " instance",
-                console -> engine.boot(memoryMib, snapshotable, console));
+                console -> engine.boot(group, memoryMib, snapshotable, console));
         long running = System.nanoTime();
         answer(instance, instance.awaitReady(bootTimeout), "boot_failed", "booting the runtime");
         instance.startPhases(new StartPhases((running - starting) / 1000, micros(running), -1));
         return instance;
     }
 
-    /** Restores a clone of {@code snapshot} and has its agent reseed (RESTORED). */
-    public Instance restore(Path snapshot, boolean snapshotable, LogSink logs) {
+    /** Restores a clone of {@code snapshot} as a VM of {@code group} and has its agent reseed (RESTORED). */
+    public Instance restore(VmGroup group, Path snapshot, boolean snapshotable, LogSink logs) {
         long restoring = System.nanoTime();
         Instance instance = create(logs, "restore_failed", "restoring " + snapshot.getFileName() + " on "
-                + engine.name(), console -> engine.restore(snapshot, snapshotable, console));
+                + engine.name(), console -> engine.restore(group, snapshot, snapshotable, console));
         byte[] entropy = new byte[ENTROPY_BYTES];
         random.nextBytes(entropy);
         String meta = "{\"epochMs\":" + System.currentTimeMillis() + ",\"restoreTimeoutMs\":"

@@ -45,6 +45,7 @@ public final class SnapshotStore {
         this.root = snapshotsRoot.resolve(engine.snapshotKey());
         this.launcher = launcher;
         Files.createDirectories(root);
+        engine.snapshotsAt(root);
         try (Stream<Path> keys = Files.list(snapshotsRoot)) {
             for (Path other : keys.filter(p -> !p.equals(root)).toList()) {
                 LOG.log(System.Logger.Level.INFO, "deleting snapshots of another engine or guest image: " + other);
@@ -65,7 +66,8 @@ public final class SnapshotStore {
             progress.accept("booting the runtime (" + launcher.engine().name() + ", " + memoryMib
                     + " MiB) for a base snapshot");
             long start = System.nanoTime();
-            Instance instance = launcher.boot(memoryMib, true, LogSink.NONE);
+            // In a group of its own: the base is every function's ancestor, and sees none of them.
+            Instance instance = launcher.boot(launcher.groups().base(memoryMib), memoryMib, true, LogSink.NONE);
             progress.accept("runtime ready in " + (System.nanoTime() - start) / 1_000_000 + " ms; taking the base snapshot");
             instance.snapshot(partial);
         });
@@ -86,7 +88,8 @@ public final class SnapshotStore {
         Path base = base(v.config().memoryMib(), progress);
         return build(functionSnapshot(v), progress, partial -> {
             progress.accept("restoring the base snapshot and loading " + v.id());
-            Instance instance = launcher.restore(base, true, logs);
+            // In the function's own group: from here on the VM holds the function's code and data.
+            Instance instance = launcher.restore(launcher.groups().function(v.name(), v.config()), base, true, logs);
             long start = System.nanoTime();
             launcher.load(instance, template);
             progress.accept("initialised in " + (System.nanoTime() - start) / 1_000_000

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -95,8 +96,8 @@ class EngineSelectorTest {
         assertEquals("kvm-image-" + HostCpu.currentFingerprint(), choose("kvm", HARDWARE).engine().snapshotKey());
         assertEquals("kvm-image-0123456789ab", new KvmEngine(image.get(), () -> "0123456789ab").snapshotKey());
         assertEquals("qemu-kvm-image-0123456789ab",
-                new QemuEngine(image.get(), Accelerator.KVM, () -> "0123456789ab").snapshotKey());
-        assertEquals("qemu-tcg-image", new QemuEngine(image.get(), Accelerator.TCG, () -> "0123456789ab").snapshotKey(),
+                new QemuEngine(image.get(), Accelerator.KVM, () -> "0123456789ab", Optional.empty()).snapshotKey());
+        assertEquals("qemu-tcg-image", new QemuEngine(image.get(), Accelerator.TCG, () -> "0123456789ab", Optional.empty()).snapshotKey(),
                 "TCG's CPU is emulated, the same on every host");
     }
 }

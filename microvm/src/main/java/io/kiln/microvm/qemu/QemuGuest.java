@@ -2,6 +2,9 @@ package io.kiln.microvm.qemu;
 
 import io.kiln.microvm.console.ConsoleLog;
 import io.kiln.microvm.files.FileTrees;
+import io.kiln.microvm.jail.Jail;
+import io.kiln.microvm.jail.JailSpec;
+import io.kiln.microvm.jail.VmGroup;
 import io.kiln.microvm.process.ChildProcesses;
 import io.kiln.microvm.qemu.qmp.QmpClient;
 import io.kiln.microvm.qemu.qmp.QmpEvent;
@@ -28,8 +31,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +59,11 @@ import java.util.stream.Stream;
  * <p>Every QEMU child is destroyed when its guest is closed, when starting fails half way,
  * when this JVM exits normally (a shutdown hook) and when it is killed (see
  * {@link ChildProcesses}). Its sockets and temporary files go with it.
+ *
+ * <p>With a {@link Jail}, QEMU runs in its VM group's jail (kiln-jailer: own namespaces, the
+ * group's uid and cgroup, only the guest image, its work directory and the RAM file it maps in
+ * view) under QEMU's own seccomp sandbox. The host streams snapshot state in and out over a
+ * socket in the work directory, so QEMU never opens a snapshot's files but the RAM it maps.
  */
 public final class QemuGuest implements MicroVm {
 
@@ -71,6 +82,10 @@ public final class QemuGuest implements MicroVm {
     private final Thread consolePump;
     private final ConsoleLog console;
     private final Path workDir;
+    /** The QEMU process: the started process itself, or, jailed, the jailer's one child. */
+    private final ProcessHandle vmm;
+    /** The VM group whose jail QEMU runs in, or null when it runs unjailed. */
+    private final VmGroup jailGroup;
     private final AtomicReference<String> shutdownReason = new AtomicReference<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private volatile VmState state = VmState.CREATED;
@@ -81,10 +96,13 @@ public final class QemuGuest implements MicroVm {
     private InputStream channelIn;
     private OutputStream channelOut;
 
-    private QemuGuest(QemuVmConfig config, GuestRam ram, Process process, Thread consolePump, ConsoleLog console, Path workDir) {
+    private QemuGuest(QemuVmConfig config, GuestRam ram, Process process, ProcessHandle vmm, VmGroup jailGroup,
+                      Thread consolePump, ConsoleLog console, Path workDir) {
+        this.jailGroup = jailGroup;
         this.config = config;
         this.ram = ram;
         this.process = process;
+        this.vmm = vmm;
         this.consolePump = consolePump;
         this.console = console;
         this.workDir = workDir;
@@ -95,9 +113,19 @@ public final class QemuGuest implements MicroVm {
      * can later be snapshotted; otherwise anonymous memory.
      */
     public static QemuGuest boot(QemuVmConfig config, boolean snapshotable, Consumer<String> consoleSink) {
+        return boot(config, snapshotable, consoleSink, Optional.empty());
+    }
+
+    /** {@link #boot(QemuVmConfig, boolean, Consumer)} with QEMU in {@code jail}. */
+    public static QemuGuest boot(QemuVmConfig config, boolean snapshotable, Consumer<String> consoleSink, Jail jail) {
+        return boot(config, snapshotable, consoleSink, Optional.of(jail));
+    }
+
+    private static QemuGuest boot(QemuVmConfig config, boolean snapshotable, Consumer<String> consoleSink,
+                                  Optional<Jail> jail) {
         Path workDir = createWorkDir();
         GuestRam ram = snapshotable ? new GuestRam.SharedFile(workDir.resolve("memory")) : new GuestRam.Anonymous();
-        return start(config, ram, workDir, null, consoleSink);
+        return start(config, ram, workDir, null, consoleSink, jail);
     }
 
     /**
@@ -108,6 +136,22 @@ public final class QemuGuest implements MicroVm {
      */
     public static QemuGuest restore(Path snapshotDirectory, Accelerator accelerator, boolean snapshotable,
                                     Consumer<String> consoleSink) {
+        return restore(snapshotDirectory, accelerator, snapshotable, consoleSink, Optional.empty());
+    }
+
+    /**
+     * {@link #restore(Path, Accelerator, boolean, Consumer)} with QEMU in {@code jail}. A private
+     * restore maps the snapshot's memory file, which QEMU opens read-write (and maps private): the
+     * file is handed to the group's uid if another owns it, and is the one file of the snapshot
+     * the jail shows.
+     */
+    public static QemuGuest restore(Path snapshotDirectory, Accelerator accelerator, boolean snapshotable,
+                                    Consumer<String> consoleSink, Jail jail) {
+        return restore(snapshotDirectory, accelerator, snapshotable, consoleSink, Optional.of(jail));
+    }
+
+    private static QemuGuest restore(Path snapshotDirectory, Accelerator accelerator, boolean snapshotable,
+                                     Consumer<String> consoleSink, Optional<Jail> jail) {
         QemuSnapshot snapshot = QemuSnapshot.load(snapshotDirectory);
         QemuVmConfig config = snapshot.config(accelerator);
         Path workDir = createWorkDir();
@@ -124,11 +168,11 @@ public final class QemuGuest implements MicroVm {
         } else {
             ram = new GuestRam.PrivateFile(snapshot.memory());
         }
-        return start(config, ram, workDir, snapshot, consoleSink);
+        return start(config, ram, workDir, snapshot, consoleSink, jail);
     }
 
     private static QemuGuest start(QemuVmConfig config, GuestRam ram, Path workDir, QemuSnapshot from,
-                                   Consumer<String> consoleSink) {
+                                   Consumer<String> consoleSink, Optional<Jail> jail) {
         Path qemu = QemuBinary.locate();
         Path channelSocket = workDir.resolve("channel.sock");
         Path qmpSocket = workDir.resolve("qmp.sock");
@@ -138,9 +182,24 @@ public final class QemuGuest implements MicroVm {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(channelSocket));
             server.configureBlocking(false);
-            Process process = ChildProcesses.start(new ProcessBuilder(command.argv()).redirectErrorStream(true));
+            List<String> argv = command.argv();
+            if (jail.isPresent()) {
+                argv = jailed(jail.get(), qemu, config, ram, workDir, channelSocket, argv);
+            }
+            Process process = ChildProcesses.start(new ProcessBuilder(argv).redirectErrorStream(true));
             process.getOutputStream().close();
-            guest = new QemuGuest(config, ram, process, pumpConsole(process, console), console, workDir);
+            Thread pump = pumpConsole(process, console);
+            ProcessHandle vmm = process.toHandle();
+            if (jail.isPresent()) {
+                try {
+                    vmm = jailedChild(process);
+                } catch (QemuException e) {
+                    process.destroyForcibly();
+                    pump.join(1000); // the jailer's one line saying why
+                    throw new QemuException(e.getMessage() + ": " + console.tailText().strip(), e);
+                }
+            }
+            guest = new QemuGuest(config, ram, process, vmm, jail.map(Jail::group).orElse(null), pump, console, workDir);
             LIVE.add(guest);
             QemuGuest started = guest;
             process.onExit().thenRun(started::onProcessExit);
@@ -150,7 +209,10 @@ public final class QemuGuest implements MicroVm {
                 guest.loadState(from);
             }
             return guest;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             String output = guest == null ? "" : "; QEMU's output:\n" + guest.settledConsole();
             if (guest != null) {
                 guest.destroy();
@@ -159,6 +221,58 @@ public final class QemuGuest implements MicroVm {
             }
             String what = from == null ? "booting " + config.image().id() : "restoring " + from.directory();
             throw new QemuException(what + " failed: " + e.getMessage() + output, e);
+        }
+    }
+
+    /** The seccomp sandbox of a jailed QEMU: no obsolete calls, no setuid, no fork or exec, no scheduling changes. */
+    static final List<String> SANDBOX = List.of("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+
+    /**
+     * {@code argv} (QEMU's command line) wrapped in the jail of {@code jail}'s group: it sees
+     * QEMU (under /usr), the guest image read-only, its work directory read-write (sockets, a
+     * snapshotable RAM file) and, restoring privately, the snapshot's memory file. The work
+     * directory, the channel socket and that RAM file are handed to the group's uid.
+     */
+    private static List<String> jailed(Jail jail, Path qemu, QemuVmConfig config, GuestRam ram, Path workDir,
+                                       Path channelSocket, List<String> argv) throws IOException {
+        VmGroup group = jail.group();
+        List<Path> readOnly = new ArrayList<>(List.of(config.image().directory()));
+        Path qemuReal = qemu.toRealPath();
+        if (!qemuReal.startsWith("/usr")) {
+            readOnly.add(qemuReal); // KILN_QEMU outside /usr (its libraries must be under /usr)
+        }
+        List<Path> readWrite = new ArrayList<>(List.of(workDir));
+        group.own(workDir);
+        group.own(channelSocket);
+        if (ram instanceof GuestRam.SharedFile shared && Files.exists(shared.file())) {
+            group.own(shared.file()); // a restored base's memory, copied by this JVM
+        } else if (ram instanceof GuestRam.PrivateFile file) {
+            if (!Integer.valueOf(group.uid()).equals(Files.getAttribute(file.file(), "unix:uid"))) {
+                group.own(file.file()); // a snapshot from before jails, or whose uid file was lost
+            }
+            readWrite.add(file.file());
+        }
+        JailSpec spec = group.spec(readOnly, readWrite, config.accelerator() == Accelerator.KVM);
+        List<String> sandboxed = new ArrayList<>(argv);
+        sandboxed.addAll(SANDBOX);
+        return jail.jailer().wrap(spec, sandboxed);
+    }
+
+    /** QEMU, the jailer's only child; it exists once the jailer has forked, which happens at once. */
+    private static ProcessHandle jailedChild(Process jailer) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            Optional<ProcessHandle> child = jailer.toHandle().children().findFirst();
+            if (child.isPresent()) {
+                return child.get();
+            }
+            if (!jailer.isAlive()) {
+                throw new QemuException("the jailer exited with status " + jailer.exitValue() + " before starting QEMU");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new QemuException("the jailer did not start QEMU within " + START_TIMEOUT.toSeconds() + " s");
+            }
+            sleepMillis(1);
         }
     }
 
@@ -190,9 +304,12 @@ public final class QemuGuest implements MicroVm {
     }
 
     /** Loads a snapshot's device state into a QEMU started with -incoming, then lets the guest run. */
-    private void loadState(QemuSnapshot snapshot) {
+    private void loadState(QemuSnapshot snapshot) throws IOException {
         qmp.execute("migrate-set-capabilities", ignoreSharedRam());
-        qmp.execute("migrate-incoming", QmpClient.arguments().put("uri", "exec:cat " + shellPath(snapshot.state())));
+        // QEMU listens on the socket once migrate-incoming has answered.
+        Path socket = workDir.resolve("migrate.sock");
+        qmp.execute("migrate-incoming", QmpClient.arguments().put("uri", "unix:" + socket));
+        MigrationSocket.send(snapshot.state(), socket);
         awaitMigration("restore");
     }
 
@@ -229,6 +346,7 @@ public final class QemuGuest implements MicroVm {
         }
         requireUsable("snapshot");
         Files.createDirectories(directory);
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
         if (Files.exists(directory.resolve("snapshot.json"))) {
             throw new IOException("a snapshot already exists in " + directory);
         }
@@ -237,18 +355,28 @@ public final class QemuGuest implements MicroVm {
             state = VmState.PAUSED;
             snapshotTaken = true;
             qmp.execute("migrate-set-capabilities", ignoreSharedRam());
-            qmp.execute("migrate", QmpClient.arguments().put("uri", "exec:cat > " + shellPath(directory.resolve("state"))));
-            awaitMigration("snapshot");
+            Path socket = workDir.resolve("migrate.sock");
+            try (MigrationSocket.Receiver state = MigrationSocket.receive(socket, directory.resolve("state"),
+                    jailGroup)) {
+                qmp.execute("migrate", QmpClient.arguments().put("uri", "unix:" + socket));
+                awaitMigration("snapshot");
+                state.await(START_TIMEOUT);
+            }
             String qemuVersion = qmp.qemuVersion();
             // From here the RAM file is the snapshot's memory, yet QEMU still maps it shared.
             // A clean quit, or our end of the channel closing, would make virtio-serial post a
             // "host disconnected" message into guest RAM, and every clone would wake up to a
-            // closed channel. SIGKILL ends QEMU before any device can write another byte.
-            process.destroyForcibly();
+            // closed channel. SIGKILL ends QEMU before any device can write another byte: QEMU
+            // itself, not a jailer between, whose death would only signal QEMU in turn. The
+            // started process ends once QEMU has (a jailer waits for its child).
+            vmm.destroyForcibly();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                throw new IOException("QEMU " + process.pid() + " did not die after SIGKILL");
+                throw new IOException("QEMU " + vmm.pid() + " did not die after SIGKILL");
             }
             moveMemory(shared.file(), directory.resolve("memory"));
+            // The group's own: its uid owns the memory (QEMU made it), root the rest; nobody else reads either.
+            Files.setPosixFilePermissions(directory.resolve("memory"), PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(directory.resolve("state"), PosixFilePermissions.fromString("rw-------"));
             QemuSnapshot.Info info = new QemuSnapshot.Info(QemuSnapshot.FORMAT, "qemu", qemuVersion, config.image().id(),
                     config.image().directory(), config.accelerator().name(), config.memoryMib(), config.vcpus(),
                     config.kernelCommandLine(), Instant.now().toString());
@@ -450,8 +578,14 @@ public final class QemuGuest implements MicroVm {
         return config;
     }
 
+    /** The started process: QEMU, or, jailed, the jailer whose child QEMU is. */
     public long pid() {
         return process.pid();
+    }
+
+    /** QEMU's own process (jailed: the jailer's child, pid 1 of the jail's PID namespace). */
+    public long vmmPid() {
+        return vmm.pid();
     }
 
     /** Where this guest's sockets and private files live; removed when it is closed. */
@@ -496,10 +630,13 @@ public final class QemuGuest implements MicroVm {
         }
         try {
             if (!process.waitFor(2, TimeUnit.SECONDS)) {
+                // QEMU first: a killed jailer would only pass the kill on (its child's PDEATHSIG).
+                vmm.destroyForcibly();
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
+            vmm.destroyForcibly();
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
@@ -564,11 +701,6 @@ public final class QemuGuest implements MicroVm {
         } catch (IOException | NumberFormatException e) {
             return false;
         }
-    }
-
-    /** QEMU runs exec: URIs through /bin/sh; our paths are ours, but quote them all the same. */
-    private static String shellPath(Path path) {
-        return "'" + path.toString().replace("'", "'\\''") + "'";
     }
 
     private static void sleepMillis(long millis) {
