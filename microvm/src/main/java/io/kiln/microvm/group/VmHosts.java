@@ -58,7 +58,19 @@ public final class VmHosts implements AutoCloseable {
     private final Path workRoot;
     private final Jailer jailer;
     private final boolean seccomp;
-    private final Map<String, CompletableFuture<VmHost>> hosts = new ConcurrentHashMap<>();
+    /** A group's host process (being started, or started) and the group it was started for. */
+    private record Running(Group group, CompletableFuture<VmHost> host) {
+        /** Started and alive, or still starting. */
+        boolean usable() {
+            return !host.isDone() || (!host.isCompletedExceptionally() && host.join().alive());
+        }
+
+        VmHost hostIfStarted() {
+            return host.isDone() && !host.isCompletedExceptionally() ? host.join() : null;
+        }
+    }
+
+    private final Map<String, Running> hosts = new ConcurrentHashMap<>();
     private final ExecutorService starter = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "kiln-vmm-starter");
         t.setDaemon(true);
@@ -79,19 +91,19 @@ public final class VmHosts implements AutoCloseable {
 
     /** The group's running host process; starts one (and waits for it) if it has none or it died. */
     public VmHost host(Group group) throws IOException {
-        CompletableFuture<VmHost> f = current(group);
+        Running r = current(group);
         try {
-            return f.join();
+            return r.host().join();
         } catch (CompletionException e) {
-            hosts.remove(group.name(), f); // the next need tries again
-            Throwable c = e.getCause();
+            hosts.remove(group.name(), r); // the next need tries again
+            Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
             throw c instanceof IOException io ? io : new IOException("starting the VMM host process of " + group.name(), c);
         }
     }
 
     /** Starts the group's host process in the background unless it has a live one. */
     public void prestart(Group group) {
-        current(group).whenComplete((h, e) -> {
+        current(group).host().whenComplete((h, e) -> {
             if (e != null) {
                 LOG.log(System.Logger.Level.WARNING, "starting the VMM host process of " + group.name() + " ahead of need failed; "
                         + "the next VM of the group tries again: " + e.getMessage());
@@ -99,16 +111,48 @@ public final class VmHosts implements AutoCloseable {
         });
     }
 
-    private CompletableFuture<VmHost> current(Group group) {
+    /**
+     * The group's live process, or a new one. A jail's paths and uid are fixed when its process
+     * starts: if the group now needs others (a new guest image, a new snapshot directory), the
+     * old process is ended (its VMs with it) and a new one started. Its limits are not: a
+     * changed memory or CPU limit (a redeploy with other settings) is applied to the running
+     * process's cgroup.
+     */
+    private Running current(Group group) {
         if (closed) {
             throw new IllegalStateException("the VMM host processes are shut down");
         }
-        return hosts.compute(group.name(), (name, f) -> {
-            if (f != null && (!f.isDone() || (!f.isCompletedExceptionally() && f.join().alive()))) {
-                return f;
+        return hosts.compute(group.name(), (name, r) -> {
+            if (r != null && r.usable()) {
+                if (sameJail(r.group().jail(), group.jail())) {
+                    updateLimits(r.group().jail(), group.jail());
+                    return new Running(group, r.host());
+                }
+                LOG.log(System.Logger.Level.INFO, "the VMM host process of " + name + " needs other paths now; replacing it");
+                r.host().thenAccept(VmHost::close);
             }
-            return CompletableFuture.supplyAsync(() -> start(group), starter);
+            return new Running(group, CompletableFuture.supplyAsync(() -> start(group), starter));
         });
+    }
+
+    private static boolean sameJail(JailSpec a, JailSpec b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return a.uid() == b.uid() && a.gid() == b.gid() && a.kvm() == b.kvm() && a.readOnly().equals(b.readOnly())
+                && a.readWrite().equals(b.readWrite());
+    }
+
+    private void updateLimits(JailSpec old, JailSpec now) {
+        if (old == null || now == null || jailer == null
+                || (old.memoryLimitBytes() == now.memoryLimitBytes() && old.cpuMillis() == now.cpuMillis())) {
+            return;
+        }
+        try {
+            jailer.cgroups().create(now.name(), now.memoryLimitBytes(), now.cpuMillis());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "updating the limits of group " + now.name() + " failed: " + e.getMessage());
+        }
     }
 
     private VmHost start(Group group) {
@@ -137,21 +181,18 @@ public final class VmHosts implements AutoCloseable {
             return host;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (UncheckedIOException e) {
-            throw e;
         }
     }
 
     private void ended(Group group, VmHost host, Duration lived) {
-        CompletableFuture<VmHost> f = hosts.get(group.name());
-        boolean current = f != null && f.isDone() && !f.isCompletedExceptionally() && f.join() == host;
-        if (!current || closed) {
+        Running r = hosts.get(group.name());
+        if (r == null || r.hostIfStarted() != host || closed) {
             return; // stopped on purpose, or already replaced
         }
         LOG.log(System.Logger.Level.WARNING, host + " ended after " + lived.toSeconds() + " s" + host.endedBecause()
                 + "; its VMs are lost");
         if (lived.compareTo(RESTART_AFTER_LIFE) >= 0) {
-            prestart(group);
+            prestart(r.group());
         }
     }
 
@@ -184,27 +225,31 @@ public final class VmHosts implements AutoCloseable {
 
     /** Ends the group's host process (its VMs with it), e.g. when its function is deleted. */
     public void stop(String name) {
-        CompletableFuture<VmHost> f = hosts.remove(name);
-        if (f != null) {
-            f.thenAccept(VmHost::close);
+        Running r = hosts.remove(name);
+        if (r != null) {
+            r.host().thenAccept(VmHost::close);
         }
     }
 
     /** The live host process of a group, if it has one now (for tests and /healthz). */
     public VmHost running(String name) {
-        CompletableFuture<VmHost> f = hosts.get(name);
-        return f != null && f.isDone() && !f.isCompletedExceptionally() && f.join().alive() ? f.join() : null;
+        Running r = hosts.get(name);
+        VmHost h = r == null ? null : r.hostIfStarted();
+        return h != null && h.alive() ? h : null;
     }
 
     @Override
     public void close() {
         closed = true;
         for (String name : List.copyOf(hosts.keySet())) {
-            CompletableFuture<VmHost> f = hosts.remove(name);
-            if (f != null && f.isDone() && !f.isCompletedExceptionally()) {
-                f.join().close();
-            } else if (f != null) {
-                f.thenAccept(VmHost::close);
+            Running r = hosts.remove(name);
+            if (r != null) {
+                VmHost h = r.hostIfStarted();
+                if (h != null) {
+                    h.close();
+                } else {
+                    r.host().thenAccept(VmHost::close);
+                }
             }
         }
         starter.shutdown();
