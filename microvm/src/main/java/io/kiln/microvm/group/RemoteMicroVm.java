@@ -74,7 +74,7 @@ public final class RemoteMicroVm implements MicroVm {
             OutputStream out = ChannelStreams.output(control);
             InputStream in = new BufferedInputStream(ChannelStreams.input(control));
             Messages.write(out, hello);
-            JsonNode created = readMessage(in, host);
+            JsonNode created = readCreated(control, in, host);
             if (!"created".equals(created.path("type").asText())) {
                 throw new IOException("the VMM host process of " + host.group() + " could not make the VM: "
                         + Messages.clip(created.path("message").asText("(no reason given)")));
@@ -97,6 +97,37 @@ public final class RemoteMicroVm implements MicroVm {
                 data.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * The answer to a boot or restore, waited for at most {@link #COMMAND_TIMEOUT}: a host
+     * process that never answers must fail the start, not hang it. On timeout the connection is
+     * closed, which ends the read.
+     */
+    private static JsonNode readCreated(SocketChannel control, InputStream in, VmHost host) throws IOException {
+        CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                answer.complete(readMessage(in, host));
+            } catch (IOException | RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        }, "vmm-client-create-" + host.group());
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            return answer.get(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            control.close();
+            throw new IOException("the VMM host process of " + host.group() + " did not answer a VM start in "
+                    + COMMAND_TIMEOUT.toMinutes() + " min");
+        } catch (InterruptedException e) {
+            control.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting a VM in the VMM host process of " + host.group(), e);
         }
     }
 

@@ -35,11 +35,14 @@ public final class VmHost implements AutoCloseable {
     /** Longest socket path a sockaddr_un holds (108 bytes with its NUL). */
     private static final int MAX_SOCKET_PATH = 107;
     /**
-     * The host JVM's options: a small heap (guest RAM is mmap'd outside it; the heap holds
-     * buffers and a few objects per VM), the serial GC (one GC thread, no per-core structures),
-     * C1 only (the hot loops are JNA calls into KVM_RUN, not Java maths), no perf-data file.
+     * The host JVM's options: a heap that starts small and gives memory back (guest RAM is
+     * mmap'd outside it; the heap holds buffers and a few objects per VM, except during a boot,
+     * which reads the kernel and initramfs into it: ~100 MB with our image, hence the maximum),
+     * the serial GC (one GC thread, no per-core structures), C1 only (the hot loops are JNA
+     * calls into KVM_RUN, not Java maths), no perf-data file.
      */
-    public static final List<String> JVM_OPTIONS = List.of("-Xms8m", "-Xmx64m", "-XX:+UseSerialGC",
+    public static final List<String> JVM_OPTIONS = List.of("-Xms8m", "-Xmx384m", "-XX:MinHeapFreeRatio=10",
+            "-XX:MaxHeapFreeRatio=30", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xss512k", "-XX:MaxMetaspaceSize=64m",
             "-XX:ReservedCodeCacheSize=24m");
 

@@ -75,9 +75,13 @@ final class VmHostServer {
                 }
                 default -> throw new ProtocolException("unknown op " + Messages.clip(op));
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "VMM connection dropped: " + e.getMessage());
+        } catch (IOException | RuntimeException | Error e) {
+            // Closing is the answer the control plane sees: its read ends, and its VM with it.
+            LOG.log(System.Logger.Level.WARNING, "VMM connection dropped: " + e);
             closeQuietly(ch);
+            if (e instanceof Error err && !(err instanceof OutOfMemoryError)) {
+                throw err;
+            }
         }
     }
 
@@ -86,8 +90,10 @@ final class VmHostServer {
         HostedVm vm;
         try {
             vm = HostedVm.create(id, hello, out);
-        } catch (IOException | RuntimeException e) {
-            Messages.write(out, Messages.object().put("type", "error").put("message", String.valueOf(e.getMessage())));
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            // An OutOfMemoryError here is this VM's alone (its kernel and initramfs read into the
+            // heap): say so and keep serving the group's other VMs.
+            Messages.write(out, Messages.object().put("type", "error").put("message", e.toString()));
             ch.close();
             return;
         }

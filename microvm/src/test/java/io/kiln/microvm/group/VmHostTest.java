@@ -147,6 +147,27 @@ class VmHostTest {
         }
     }
 
+    /** Our guest image's kernel and initramfs together are ~100 MB, and a boot reads both into the heap. */
+    @Test
+    void aBootWithAnInitramfsOfOurImagesSizeFitsTheHostProcessHeap() throws Exception {
+        KvmAssumptions.assumeKvm();
+        Path kernel = GuestBuild.build("console_guest");
+        Path initrd = work.resolve("initrd");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(initrd.toFile(), "rw")) {
+            f.setLength(120L << 20);
+        }
+        try (VmHost host = startHost()) {
+            Lines0 console = new Lines0();
+            MicroVm vm = host.boot(256, kernel, initrd, "console=ttyS0", true, false, console::accept);
+            vm.start();
+            console.await("READY");
+            MicroVm second = host.boot(256, kernel, initrd, "console=ttyS0", true, false, l -> { });
+            second.destroy();
+            vm.destroy();
+            assertEquals(VmExit.Reason.DESTROYED, vm.exit().get(30, TimeUnit.SECONDS).reason());
+        }
+    }
+
     @Test
     void aHostProcessThatCannotStartSaysWhy() {
         IOException e = assertThrows(IOException.class, () -> VmHost.start("broken", work, true,
