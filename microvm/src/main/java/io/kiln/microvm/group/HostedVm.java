@@ -74,9 +74,9 @@ final class HostedVm {
                         .consoleLog(consoleBytes)
                         .build();
                 vm = KvmMicroVm.create(config);
-                // The kernel and initramfs (~100 MB) were read into the heap to be copied into
-                // guest RAM: a full collection now gives that back to the OS (the heap shrinks to
-                // MaxHeapFreeRatio) instead of an idle group process keeping it.
+                // The kernel (~18 MB) was read into the heap to be copied into guest RAM: a full
+                // collection now gives that back to the OS (the heap shrinks to MaxHeapFreeRatio)
+                // instead of an idle group process keeping it.
                 System.gc();
             } else {
                 vm = KvmSnapshots.restore(absolute(Messages.text(hello, "directory")), consoleBytes);

@@ -37,11 +37,11 @@ public final class VmHost implements AutoCloseable {
     /**
      * The host JVM's options: a heap that starts small and gives memory back (guest RAM is
      * mmap'd outside it; the heap holds buffers and a few objects per VM, except during a boot,
-     * which reads the kernel and initramfs into it: ~100 MB with our image, hence the maximum),
-     * the serial GC (one GC thread, no per-core structures), C1 only (the hot loops are JNA
-     * calls into KVM_RUN, not Java maths), no perf-data file.
+     * which reads the kernel into it: ~18 MB with our image; the initramfs is streamed), the
+     * serial GC (one GC thread, no per-core structures), C1 only (the hot loops are JNA calls
+     * into KVM_RUN, not Java maths), no perf-data file.
      */
-    public static final List<String> JVM_OPTIONS = List.of("-Xms8m", "-Xmx384m", "-XX:MinHeapFreeRatio=10",
+    public static final List<String> JVM_OPTIONS = List.of("-Xms8m", "-Xmx128m", "-XX:MinHeapFreeRatio=10",
             "-XX:MaxHeapFreeRatio=30", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xss512k", "-XX:MaxMetaspaceSize=64m",
             "-XX:ReservedCodeCacheSize=24m");
@@ -193,7 +193,9 @@ public final class VmHost implements AutoCloseable {
     String endedBecause() {
         try {
             if (process.waitFor(1, TimeUnit.SECONDS)) {
-                return " (the host process exited with " + process.exitValue() + ")";
+                int code = process.exitValue();
+                return " (the host process exited with " + code
+                        + (code == 137 ? ": SIGKILL, e.g. from its group's cgroup memory limit" : "") + ")";
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
