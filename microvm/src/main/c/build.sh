@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds kiln-jailer (kiln-jailer.c, next to this script) if its cache has no build of this
 # source: $KILN_CACHE/jailer/<first 12 hex of the source's sha256>/kiln-jailer (default
-# ~/.cache/kiln). gcc comes from scripts/setup.sh. Progress goes to stderr; with
+# ~/.cache/kiln); $KILN_CACHE/jailer/current points at the newest build (the gateway's fallback
+# when neither -Dkiln.jailer nor KILN_JAILER is set). gcc comes from scripts/setup.sh. Progress goes to stderr; with
 # --path-file FILE the binary's path is written into FILE, for the script that asked.
 set -euo pipefail
 exec 1>&2
@@ -27,6 +28,9 @@ else
   chmod 0755 "$tmp"
   mv -f "$tmp" "$bin"
 fi
+# Renamed over the old link: a reader never finds none.
+ln -sfn "$key" "$cache/current.$$"
+mv -fT "$cache/current.$$" "$cache/current"
 if [ -n "$path_file" ]; then
   printf '%s' "$bin" >"$path_file"
 fi

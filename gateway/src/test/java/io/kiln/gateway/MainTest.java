@@ -20,6 +20,7 @@ class MainTest {
         assertEquals(8080, c.port());
         assertEquals(Path.of(System.getProperty("user.home"), ".local", "share", "kiln"), c.dataDir());
         assertEquals("auto", c.invoker().engine());
+        assertEquals("auto", c.invoker().jail());
         assertEquals(Duration.ofSeconds(10), c.invoker().restoreTimeout());
         assertEquals(6 * GatewayConfig.MIB, c.maxBodyBytes());
         assertEquals(0, c.rateLimit());
@@ -42,6 +43,14 @@ class MainTest {
         assertEquals("--log-retention-mib must be from 1 to 1048576, got 2000000", assertThrows(
                 IllegalArgumentException.class, () -> Main.parse(new String[0],
                         Map.of("KILN_LOG_RETENTION_MIB", "2000000"))).getMessage());
+    }
+
+    @Test
+    void theJailModeComesFromItsFlagOrEnvironmentAndIsChecked() {
+        assertEquals("off", Main.parse(new String[0], Map.of("KILN_JAIL", "off")).invoker().jail());
+        assertEquals("on", Main.parse(new String[] {"--jail", "on"}, Map.of("KILN_JAIL", "off")).invoker().jail());
+        assertEquals("--jail must be one of auto, on, off; got \"yes\"", assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--jail=yes"}, Map.of())).getMessage());
     }
 
     @Test

@@ -88,7 +88,8 @@ public record GuestImage(String id, Path directory, Path kernel, Path initramfs)
                 .orElseGet(() -> cacheRoot(env).resolve("guest").resolve("current"));
     }
 
-    static Path cacheRoot(Map<String, String> env) {
+    /** Kiln's cache root: {@code $KILN_CACHE}, else {@code $XDG_CACHE_HOME/kiln}, else {@code ~/.cache/kiln}. */
+    public static Path cacheRoot(Map<String, String> env) {
         String cache = env.get(CACHE_ENV);
         if (cache != null && !cache.isBlank()) {
             return Path.of(cache);

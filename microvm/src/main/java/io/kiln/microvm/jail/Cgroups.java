@@ -150,6 +150,9 @@ public final class Cgroups {
     /**
      * Creates group {@code name} if missing and sets its limits (again, if it exists: they follow
      * the group's current settings). {@code memoryLimitBytes} or {@code cpuMillis} 0: no limit.
+     * A memory limit is never lowered while the group holds processes: below what they use, the
+     * kernel would kill them (v2) or refuse (v1), and they are instances still serving or
+     * draining; the lower limit applies once the group is empty again.
      *
      * @return the group's directories, for the jailer's {@code --cgroup}
      */
@@ -165,7 +168,9 @@ public final class Cgroups {
             }
             Path group = kiln.resolve(name);
             Files.createDirectories(group);
-            write(group.resolve("memory.max"), memoryLimitBytes == 0 ? "max" : Long.toString(memoryLimitBytes));
+            if (mayLower(group, group.resolve("memory.max"), memoryLimitBytes)) {
+                write(group.resolve("memory.max"), memoryLimitBytes == 0 ? "max" : Long.toString(memoryLimitBytes));
+            }
             // Without this, swap would stretch the limit: the limit is what the group may hold.
             if (Files.exists(group.resolve("memory.swap.max"))) {
                 write(group.resolve("memory.swap.max"), "0");
@@ -181,15 +186,20 @@ public final class Cgroups {
         Files.createDirectories(memory);
         String limit = memoryLimitBytes == 0 ? "-1" : Long.toString(memoryLimitBytes);
         Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
-        // memsw >= limit at every step: raise memsw first when growing, the limit first when shrinking.
-        if (Files.exists(memsw) && memoryLimitBytes != 0 && memoryLimitBytes < readLimit(memory.resolve("memory.limit_in_bytes"))) {
-            write(memory.resolve("memory.limit_in_bytes"), limit);
-            write(memsw, limit);
-        } else {
+        Path plain = memory.resolve("memory.limit_in_bytes");
+        if (mayLower(memory, plain, memoryLimitBytes)) {
+            // memsw (memory + swap) >= the limit at every step, or the kernel refuses the write:
+            // the limit first when shrinking, memsw first when growing.
+            boolean shrinking = memoryLimitBytes != 0 && memoryLimitBytes < currentLimit(plain);
+            if (shrinking) {
+                write(plain, limit);
+            }
             if (Files.exists(memsw)) {
                 write(memsw, limit);
             }
-            write(memory.resolve("memory.limit_in_bytes"), limit);
+            if (!shrinking) {
+                write(plain, limit);
+            }
         }
         if (cpu) {
             Path cpuDir = dirs.get(1);
@@ -200,8 +210,16 @@ public final class Cgroups {
         return dirs;
     }
 
-    private static long readLimit(Path file) throws IOException {
-        return Long.parseLong(Files.readString(file).trim());
+    /** A limit file's value; "max" (v2) and v1's near-Long.MAX_VALUE both read as Long.MAX_VALUE. */
+    private static long currentLimit(Path file) throws IOException {
+        String v = Files.readString(file).trim();
+        return v.equals("max") ? Long.MAX_VALUE : Long.parseLong(v);
+    }
+
+    /** Whether {@code wanted} (0 = none) may be written over {@code file}'s limit in {@code group}. */
+    private static boolean mayLower(Path group, Path file, long wanted) throws IOException {
+        long target = wanted == 0 ? Long.MAX_VALUE : wanted;
+        return target >= currentLimit(file) || Files.readString(group.resolve("cgroup.procs")).isBlank();
     }
 
     /** v2: lets {@code dir}'s children use memory (and cpu): a child cgroup only has what its parent enables. */

@@ -1,5 +1,6 @@
 package io.kiln.microvm.jail;
 
+import io.kiln.microvm.image.GuestImage;
 import io.kiln.microvm.process.ChildProcesses;
 
 import java.io.IOException;
@@ -46,8 +47,10 @@ public final class Jailer {
     }
 
     /**
-     * The jailer named by {@value #PROPERTY} or {@value #ENV}, groups under {@code kiln/}, after
-     * proving that it works here (it runs {@code /usr/bin/true} in a jail in a probe cgroup).
+     * The jailer named by {@value #PROPERTY}, else {@value #ENV}, else the newest one
+     * {@code microvm/src/main/c/build.sh} built ({@code $KILN_CACHE/jailer/current}), groups under
+     * {@code kiln/}, after proving that it works here (it runs {@code /usr/bin/true} in a jail in
+     * a probe cgroup).
      *
      * @throws JailUnavailableException with the reason when jails cannot work on this host
      */
@@ -56,11 +59,17 @@ public final class Jailer {
         if (configured == null || configured.isBlank()) {
             configured = System.getenv(ENV);
         }
-        if (configured == null || configured.isBlank()) {
-            throw new JailUnavailableException("no jailer: neither -D" + PROPERTY + " nor " + ENV
-                    + " is set (scripts/prepare.sh builds kiln-jailer and kiln_prepare exports " + ENV + ")");
+        Path binary;
+        if (configured != null && !configured.isBlank()) {
+            binary = Path.of(configured);
+        } else {
+            binary = GuestImage.cacheRoot(System.getenv()).resolve("jailer").resolve("current").resolve("kiln-jailer");
+            if (!Files.exists(binary)) {
+                throw new JailUnavailableException("no jailer: neither -D" + PROPERTY + " nor " + ENV + " is set, and "
+                        + binary + " does not exist (scripts/prepare.sh, run by ./run.sh and ./test.sh, builds it)");
+            }
         }
-        return at(Path.of(configured), DEFAULT_ROOT, "kiln");
+        return at(binary, DEFAULT_ROOT, "kiln");
     }
 
     /**

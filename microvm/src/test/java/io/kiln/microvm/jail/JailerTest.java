@@ -241,6 +241,22 @@ class JailerTest {
     }
 
     @Test
+    void aGroupsMemoryLimitRisesAtOnceButFallsOnlyOnceItIsEmpty() throws Exception {
+        Process p = startJailed(spec(256L << 20, 0), "echo ready; read x; exit 0", new ArrayList<>());
+        long pid = jailed(p).pid();
+        jailer.cgroups().create(name, 128L << 20, 0); // a redeploy with less memory, instances still running
+        assertEquals(OptionalLong.of(256L << 20), jailer.cgroups().memoryLimitOf(pid));
+        jailer.cgroups().create(name, 512L << 20, 0);
+        assertEquals(OptionalLong.of(512L << 20), jailer.cgroups().memoryLimitOf(pid));
+        p.getOutputStream().close();
+        assertEquals(0, waitExit(p));
+        jailer.cgroups().create(name, 128L << 20, 0);
+        Path dir = jailer.cgroups().dirs(name).get(0);
+        String file = jailer.cgroups().version() == Cgroups.Version.V2 ? "memory.max" : "memory.limit_in_bytes";
+        assertEquals(Long.toString(128L << 20), Files.readString(dir.resolve(file)).trim());
+    }
+
+    @Test
     void removingAGroupLeavesNoCgroupBehind() throws Exception {
         List<Path> dirs = jailer.cgroups().create(name, 64L << 20, 1000);
         assertTrue(dirs.stream().allMatch(Files::isDirectory));
