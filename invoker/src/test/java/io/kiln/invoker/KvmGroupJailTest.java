@@ -86,9 +86,13 @@ class KvmGroupJailTest {
         }
     }
 
-    /** "ok" if the VMM's uid can open {@code path} in its mount namespace, else what dd said. */
+    /**
+     * "ok" if the VMM's uid can open {@code path} as the VMM sees it, else what dd said: in its
+     * mount namespace AND its root ({@code -r}; without it, nsenter resolves paths from the
+     * namespace's original root, the copy of the host's tree the jail was cut from).
+     */
     private static String openAs(long pid, int uid, Path path) throws Exception {
-        Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-m", "-S", Integer.toString(uid),
+        Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-m", "-r", "-S", Integer.toString(uid),
                 "-G", Integer.toString(uid), "--", "dd", "if=" + path, "of=/dev/null", "bs=4096", "count=1")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
