@@ -20,6 +20,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
 /**
@@ -59,7 +60,7 @@ public final class VmHosts implements AutoCloseable {
     private final Jailer jailer;
     private final boolean seccomp;
     /** A group's host process (being started, or started) and the group it was started for. */
-    private record Running(Group group, CompletableFuture<VmHost> host) {
+    private record Running(Group group, CompletableFuture<VmHost> host, AtomicBoolean begun) {
         /** Started and alive, or still starting. */
         boolean usable() {
             return !host.isDone() || (!host.isCompletedExceptionally() && host.join().alive());
@@ -71,8 +72,19 @@ public final class VmHosts implements AutoCloseable {
     }
 
     private final Map<String, Running> hosts = new ConcurrentHashMap<>();
+    /** Starts a host process a VM is waiting for: at once, whatever else is starting. */
     private final ExecutorService starter = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "kiln-vmm-starter");
+        t.setDaemon(true);
+        return t;
+    });
+    /**
+     * Starts host processes ahead of need, one at a time: at gateway start every stored function
+     * wants one, and a JVM start takes a core for a second or more (a minute in the nested lab),
+     * so starting them all at once would slow the ones a call is waiting for. A need overtakes.
+     */
+    private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "kiln-vmm-prestarter");
         t.setDaemon(true);
         return t;
     });
@@ -92,6 +104,7 @@ public final class VmHosts implements AutoCloseable {
     /** The group's running host process; starts one (and waits for it) if it has none or it died. */
     public VmHost host(Group group) throws IOException {
         Running r = current(group);
+        starter.execute(() -> begin(r)); // overtakes a queued prestart; nothing if it has begun
         try {
             return r.host().join();
         } catch (CompletionException e) {
@@ -126,13 +139,27 @@ public final class VmHosts implements AutoCloseable {
             if (r != null && r.usable()) {
                 if (sameJail(r.group().jail(), group.jail())) {
                     updateLimits(r.group().jail(), group.jail());
-                    return new Running(group, r.host());
+                    return new Running(group, r.host(), r.begun());
                 }
                 LOG.log(System.Logger.Level.INFO, "the VMM host process of " + name + " needs other paths now; replacing it");
                 r.host().thenAccept(VmHost::close);
             }
-            return new Running(group, CompletableFuture.supplyAsync(() -> start(group), starter));
+            Running fresh = new Running(group, new CompletableFuture<>(), new AtomicBoolean());
+            background.execute(() -> begin(fresh));
+            return fresh;
         });
+    }
+
+    /** Starts {@code r}'s process unless someone already has. */
+    private void begin(Running r) {
+        if (!r.begun().compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            r.host().complete(start(r.group()));
+        } catch (RuntimeException e) {
+            r.host().completeExceptionally(e);
+        }
     }
 
     private static boolean sameJail(JailSpec a, JailSpec b) {
@@ -253,5 +280,6 @@ public final class VmHosts implements AutoCloseable {
             }
         }
         starter.shutdown();
+        background.shutdown();
     }
 }
