@@ -7,6 +7,8 @@
 # idle instance; ratios against kvm and the goals, met or not.
 #
 #   bench/lab-engines.sh [--engines qemu-kvm,process,kvm] [--cold N] [--warm N] [--idle N]
+#     engines: qemu-kvm, qemu-tcg, process, kvm (the Java engine, VMs in jailed VMM host
+#     processes), kvm-group (host processes, no jail), kvm-in-gateway (VMs in the invoker's JVM)
 #                        [--timeout SEC] [--host]
 #     --host   no lab: run on this machine (e.g. --engines process,qemu-tcg, to try the harness)
 #
@@ -67,9 +69,13 @@ if [ "$host" = 1 ]; then
   KILN_GUEST_DIR=$guest KILN_BENCH_PREBUILT=1 KILN_BENCH_JVM_OPTS=$jvm_opts \
     bench/run-harness.sh invoker io.kiln.invoker.bench.EnginesBench "${args[@]}" 2>&1 | tee "$out/output.txt" || rc=$?
 else
+  # Jails (the kvm engine's default when they work) need the jailer and a cgroup with the
+  # memory controller, which the lab's /init does not mount.
+  jailer=${KILN_JAILER:-$(readlink -f "${KILN_CACHE:-$HOME/.cache/kiln}/jailer/current/kiln-jailer" 2>/dev/null || true)}
   lab/lab.sh --timeout "$timeout" --mem 8192 --results "$out" --env KILN_GUEST_DIR="$guest" \
-    --env KILN_BENCH_PREBUILT=1 --env KILN_BENCH_JVM_OPTS="$jvm_opts" \
-    -- bench/run-harness.sh invoker io.kiln.invoker.bench.EnginesBench "${args[@]}" 2>&1 | tee "$out/output.txt" || rc=$?
+    --env KILN_BENCH_PREBUILT=1 --env KILN_BENCH_JVM_OPTS="$jvm_opts" --env KILN_JAILER="$jailer" \
+    -- sh -c 'grep -q " /sys/fs/cgroup " /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup; exec "$@"' sh \
+    bench/run-harness.sh invoker io.kiln.invoker.bench.EnginesBench "${args[@]}" 2>&1 | tee "$out/output.txt" || rc=$?
 fi
 kill "$sampler" 2>/dev/null || true
 secs=$(( $(date +%s) - start ))

@@ -14,6 +14,13 @@ slowdown=${3:-10}
 echo "[kvm-tests] $(uname -r), kvm_amd $(cat /sys/module/kvm_amd/initstate 2>/dev/null || echo absent)," \
   "kvm_intel $(cat /sys/module/kvm_intel/initstate 2>/dev/null || echo absent), $(nproc) CPU," \
   "$(free -m | awk '/^Mem:/{print $2}') MiB" >&2
+# Jails need a cgroup with the memory controller: the lab's /init mounts none, so mount cgroup v2
+# here (kiln-jailer's Cgroups enables memory and cpu below the root). On a host, leave its own.
+if [ -n "${LAB_IN_LAB:-}" ] && ! grep -q ' /sys/fs/cgroup ' /proc/mounts; then
+  mount -t cgroup2 none /sys/fs/cgroup && echo "[kvm-tests] mounted cgroup2 at /sys/fs/cgroup" >&2
+fi
+# The jailer (scripts/prepare.sh builds it): without it, jails are off and KvmGroupJailTest fails.
+jailer=${KILN_JAILER:-$(readlink -f "${KILN_CACHE:-$HOME/.cache/kiln}/jailer/current/kiln-jailer" 2>/dev/null || true)}
 # Old reports (in the lab: the host's, in the overlay's lower layer) would be copied as this run's.
 modules="microvm invoker cli"
 for m in $modules; do rm -rf "$m/target/surefire-reports"; done
@@ -26,7 +33,8 @@ mvn -o -B -ntp -pl microvm,invoker,cli -am test -Dtest="$tests" -Dsurefire.failI
   -Dkiln.test.printConsole=true -Dkiln.test.engine=kvm -Dkiln.test.slowdown="$slowdown" \
   -Dkiln.test.examples=hello -Dkiln.repo="$PWD" -Dkiln.test.classpath="$PWD/cli/target/test-classpath.txt" \
   -Dkiln.agent.jar="$PWD/function-runtime/agent/target/kiln-agent.jar" \
-  -Dkiln.test.fixtures="$PWD/function-runtime/agent/src/test/fixtures" -Dkiln.guest.dir="${KILN_GUEST_DIR:-}"
+  -Dkiln.test.fixtures="$PWD/function-runtime/agent/src/test/fixtures" -Dkiln.guest.dir="${KILN_GUEST_DIR:-}" \
+  -Dkiln.jailer="$jailer"
 rc=$?
 for m in $modules; do
   ls "$m"/target/surefire-reports/TEST-*.xml >/dev/null 2>&1 && cp "$m"/target/surefire-reports/TEST-*.xml "$LAB_RESULTS"/

@@ -136,6 +136,7 @@ public final class Invoker implements AutoCloseable {
             snapshots.retainFunctions(current);
         }
         for (FunctionVersion v : current) {
+            choice.engine().groupNeeded(launcher.groups().function(v.name(), v.config()));
             dispatcher.activate(template(v), logs.sink(v.name(), v.version()), null);
         }
         LOG.log(System.Logger.Level.INFO, "activated " + current.size() + " stored functions");
@@ -214,6 +215,9 @@ public final class Invoker implements AutoCloseable {
             throw new IllegalArgumentException("memoryMib " + config.memoryMib() + " is more than the platform's "
                     + "whole memory budget of " + this.config.memoryBudgetMib() + " MiB");
         }
+        // While the jar arrives, the engine gets ready for the function's first VM.
+        engine.groupNeeded(launcher.groups().base(config.memoryMib()));
+        engine.groupNeeded(launcher.groups().function(name, config));
         progress.accept("receiving the jar");
         FunctionStore.StagedJar staged = store.stage(jar);
         staging.add(staged.sha256());
@@ -305,6 +309,7 @@ public final class Invoker implements AutoCloseable {
                     }
                 }
                 store.adopt(v);
+                choice.engine().groupNeeded(launcher.groups().function(name, v.config()));
                 if (snapshots != null) {
                     // One of an earlier function of this name with the same number would be wrong.
                     snapshots.deleteFunction(name, v.version());
@@ -325,6 +330,7 @@ public final class Invoker implements AutoCloseable {
         synchronized (deployLocks.computeIfAbsent(name, k -> new Object())) {
             boolean existed = store.delete(name);
             dispatcher.deactivate(name);
+            choice.engine().groupGone(name);
             logs.clear(name);
             collectGarbage();
             return existed;

@@ -269,7 +269,11 @@ class VmInvokerTest {
                 assertEquals(List.of(key), keys.map(p -> p.getFileName().toString()).toList(),
                         "the old image's snapshots are gone");
             }
-            CallResult r = call(invoker, "slow", "count");
+            // This call boots a base and builds a function snapshot first (and, on the Java
+            // engine, waits for its group's VMM host process, restarted for the new image's
+            // paths): minutes in the lab, so its bound scales like the other deadlines.
+            CallResult r = io.kiln.invoker.testing.Calls.join(start(invoker, "slow", "count"),
+                    Duration.ofSeconds(Math.max(120, 40 * SLOWDOWN)));
             assertEquals("calls=1", text(r));
             assertTrue(r.timings().cold());
             assertTrue(Files.isDirectory(data.resolve("snapshots/" + key + "/functions/slow/v1")));

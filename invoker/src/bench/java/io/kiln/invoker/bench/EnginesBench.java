@@ -115,10 +115,16 @@ public final class EnginesBench {
         boolean ok = true;
         // Boot: 4 min (the lab boots in one or two); calls wait for their start, not for capacity.
         // Restores: a minute (RESTORED took up to 3.5 s in the lab, on a loaded machine; the default is 10 s).
-        InvokerConfig config = InvokerConfig.defaults(data).withEngine(engine).withMemoryBudgetMib(4096)
+        // The Java engine three ways: its VMs in VMM host processes, jailed where jails work
+        // (kvm), not jailed (kvm-group), or in this JVM as before (kvm-in-gateway).
+        String engineSetting = engine.startsWith("kvm-") ? "kvm" : engine;
+        System.setProperty("kiln.kvm.vmm", engine.equals("kvm-in-gateway") ? "in-gateway" : "group");
+        InvokerConfig config = InvokerConfig.defaults(data).withEngine(engineSetting).withMemoryBudgetMib(4096)
+                .withJail(engine.equals("kvm-group") || engine.equals("kvm-in-gateway") ? "off" : "auto")
                 .withQueue(100, Duration.ofMinutes(5)).withStartTimeouts(Duration.ofMinutes(4), Duration.ofMinutes(1));
         try (Invoker invoker = Invoker.start(config, new SimpleMeterRegistry())) {
-            result.put("engineReason", invoker.engine().reason());
+            result.put("engineReason", invoker.engine().reason() + "; jails " + (invoker.jail().enabled() ? "on" : "off")
+                    + " (" + invoker.jail().why() + "); " + invoker.engine().engine());
             FunctionConfig echo = FunctionConfig.of("com.example.Echo").withMemoryMib(MEMORY_MIB)
                     .withTimeout(Duration.ofMinutes(2));
             stage = "deploying cold (base and function snapshots)";
@@ -250,7 +256,8 @@ public final class EnginesBench {
         m.put("heapUsedKiB", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1024);
         m.set("jvm", split(Smaps.read(-1, guestRam)));
         ArrayNode children = m.putArray("children");
-        String marker = engine.equals("process") ? "kiln-agent.jar" : "qemu-system";
+        String marker = engine.equals("process") ? "kiln-agent.jar"
+                : engine.startsWith("kvm") ? "io.kiln.microvm.group.VmHostMain" : "qemu-system";
         for (long pid : Smaps.children(marker)) {
             children.addObject().put("pid", pid).setAll(split(Smaps.read(pid, guestRam)));
         }

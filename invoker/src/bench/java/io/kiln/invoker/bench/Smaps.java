@@ -96,7 +96,9 @@ final class Smaps {
     /** The direct children of this JVM whose command line contains {@code marker}. */
     static List<Long> children(String marker) {
         List<Long> pids = new ArrayList<>();
-        ProcessHandle.current().children().forEach(p -> {
+        // Descendants: a jailed VMM is the jailer's child (the jailer itself, in the list too,
+        // is part of what a jail costs).
+        ProcessHandle.current().descendants().forEach(p -> {
             try {
                 String cmd = Files.readString(Path.of("/proc/" + p.pid(), "cmdline")).replace('\0', ' ');
                 if (cmd.contains(marker)) {

@@ -60,4 +60,24 @@ public interface Engine {
      * from a restored base).
      */
     MicroVm restore(VmGroup group, Path directory, boolean snapshotable, Consumer<String> console) throws IOException;
+
+    /**
+     * VM group {@code group} (a function, or the base builds) will soon need VMs: at deploy, at
+     * adoption, at start for every stored function. An engine may start what the group's VMs
+     * need now, in the background (the Java engine: the group's VMM host process), so the first
+     * cold start does not wait for it. Never blocks.
+     */
+    default void groupNeeded(VmGroup group) {
+    }
+
+    /**
+     * Where the invoker keeps this engine's snapshots (told once, before any VM): an engine whose
+     * VMMs run in jails makes the directory visible in them.
+     */
+    default void snapshotsAt(Path directory) {
+    }
+
+    /** The group is gone (its function deleted): an engine frees what it kept for it. */
+    default void groupGone(String group) {
+    }
 }

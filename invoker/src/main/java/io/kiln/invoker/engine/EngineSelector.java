@@ -36,7 +36,7 @@ public final class EngineSelector {
      * @param requested {@code auto} (or null) to follow the probe, else one of {@link #CHOICES}
      * @param image     the guest image, looked up only if a VM engine is chosen
      * @param agentJar  the agent jar, used only by the process engine
-     * @param workRoot  scratch space for the process engine's agents
+     * @param workRoot  scratch space for the process engine's agents and the Java engine's VMM host processes
      */
     public static EngineChoice choose(String requested, KvmProbeResult probe, Supplier<GuestImage> image,
                                       Path agentJar, Path workRoot) {
@@ -58,7 +58,7 @@ public final class EngineSelector {
                             probe);
                 }
                 yield probe.module().equals("kvm_amd")
-                        ? new EngineChoice(new KvmEngine(image.get()), "auto: " + probe.reason() + "; "
+                        ? new EngineChoice(KvmEngine.create(image.get(), workRoot, jailer), "auto: " + probe.reason() + "; "
                                 + PROVEN_ON_AMD, probe)
                         : new EngineChoice(new QemuEngine(image.get(), Accelerator.KVM, jailer), "auto: " + probe.reason()
                                 + "; " + UNTESTED_ON_INTEL + ", so QEMU with KVM runs functions (--engine kvm chooses"
@@ -69,7 +69,7 @@ public final class EngineSelector {
                     throw new IllegalArgumentException("engine kvm was requested but /dev/kvm is not usable: "
                             + probe.reason());
                 }
-                yield new EngineChoice(new KvmEngine(image.get()), "configured: kvm (" + probe.reason() + "; "
+                yield new EngineChoice(KvmEngine.create(image.get(), workRoot, jailer), "configured: kvm (" + probe.reason() + "; "
                         + (probe.module().equals("kvm_intel") ? UNTESTED_ON_INTEL : PROVEN_ON_AMD) + ")", probe);
             }
             case "qemu" -> new EngineChoice(new QemuEngine(image.get(), probe.hardware() ? Accelerator.KVM

@@ -45,6 +45,7 @@ public final class SnapshotStore {
         this.root = snapshotsRoot.resolve(engine.snapshotKey());
         this.launcher = launcher;
         Files.createDirectories(root);
+        engine.snapshotsAt(root);
         try (Stream<Path> keys = Files.list(snapshotsRoot)) {
             for (Path other : keys.filter(p -> !p.equals(root)).toList()) {
                 LOG.log(System.Logger.Level.INFO, "deleting snapshots of another engine or guest image: " + other);

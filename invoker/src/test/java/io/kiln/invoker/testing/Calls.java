@@ -38,6 +38,15 @@ public final class Calls {
         }
     }
 
+    /** {@link #join}, waiting up to {@code timeout}: for a call that first rebuilds snapshots. */
+    public static CallResult join(CompletableFuture<CallResult> f, java.time.Duration timeout) {
+        try {
+            return f.get(timeout.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("call failed: " + e, e);
+        }
+    }
+
     /** The call's failure, which must be a {@link CallException}. */
     public static CallException failure(CompletableFuture<CallResult> f) {
         CompletionException e = assertThrows(CompletionException.class, () -> f.orTimeout(120, TimeUnit.SECONDS).join());

@@ -2,7 +2,11 @@ package io.kiln.microvm.boot;
 
 import io.kiln.microvm.memory.GuestMemory;
 import io.kiln.microvm.memory.MemoryRegion;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -18,7 +22,13 @@ public final class LinuxBoot {
     public record BootInfo(long entry, List<E820Entry> e820, String commandLine, InitrdLocation initrd) {
     }
 
-    public static BootInfo load(GuestMemory memory, byte[] kernel, byte[] initrd, String commandLine, int vcpus) {
+    /**
+     * Loads {@code kernel} and the initrd file {@code initrd} (or none) into {@code memory}. The
+     * initrd is copied into guest RAM a mebibyte at a time: read whole, ours (~80 MB) would need
+     * a heap that size in the VMM host process.
+     */
+    public static BootInfo load(GuestMemory memory, byte[] kernel, Path initrd, String commandLine, int vcpus)
+            throws IOException {
         LoadedKernel k;
         if (ElfLoader.isElf(kernel)) {
             k = ElfLoader.load(memory, kernel);
@@ -40,8 +50,8 @@ public final class LinuxBoot {
 
         InitrdLocation location = null;
         if (initrd != null) {
-            location = placeInitrd(memory, initrd.length, k.end(), zp.initrdAddrMax());
-            memory.write(location.address(), initrd);
+            location = placeInitrd(memory, Files.size(initrd), k.end(), zp.initrdAddrMax());
+            copy(initrd, memory, location);
             zp.initrd(location);
         }
         List<E820Entry> e820 = E820Map.of(memory);
@@ -51,6 +61,22 @@ public final class LinuxBoot {
         Gdt.write(memory);
         MpTable.write(memory, vcpus);
         return new BootInfo(k.entry(), e820, commandLine, location);
+    }
+
+    private static void copy(Path file, GuestMemory memory, InitrdLocation location) throws IOException {
+        byte[] buffer = new byte[1 << 20];
+        long done = 0;
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while (done < location.size() && (n = in.readNBytes(buffer, 0, (int) Math.min(buffer.length, location.size() - done))) > 0) {
+                memory.write(location.address() + done, buffer, 0, n);
+                done += n;
+            }
+        }
+        if (done != location.size()) {
+            throw new IOException("the initrd " + file + " changed while it was loaded (" + done + " of "
+                    + location.size() + " bytes)");
+        }
     }
 
     /** The highest page-aligned spot in low RAM below initrd_addr_max that clears the kernel. */

@@ -73,9 +73,8 @@ public final class KvmMicroVm implements MicroVm {
             vm = createVmFd(kvm, memory);
             devices = VmDevices.create(vm, memory, config);
             byte[] kernel = Files.readAllBytes(config.kernel());
-            byte[] initrd = config.initrd() == null ? null : Files.readAllBytes(config.initrd());
             String cmdline = (config.commandLine() + devices.commandLineSuffix()).trim();
-            LinuxBoot.BootInfo boot = LinuxBoot.load(memory, kernel, initrd, cmdline, config.vcpus());
+            LinuxBoot.BootInfo boot = LinuxBoot.load(memory, kernel, config.initrd(), cmdline, config.vcpus());
             List<CpuidEntry> cpuid = kvm.supportedCpuid();
             boolean tscDeadline = kvm.checkExtension(Ioctls.CAP_TSC_DEADLINE_TIMER) > 0;
             for (int i = 0; i < config.vcpus(); i++) {
