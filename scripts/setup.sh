@@ -14,7 +14,7 @@ packages=(
   # the QEMU engine; the machine 'microvm' is in qemu-system-x86
   qemu-system-x86
   # the guest kernel: Debian's source and what its build needs; libc6-dev for the static
-  # kiln-restore helper in the initramfs
+  # kiln-restore helper in the initramfs; gcc also builds kiln-jailer (microvm/src/main/c)
   linux-source gcc libc6-dev make flex bison bc libelf-dev libssl-dev xz-utils
   # the guest initramfs: a static busybox, cpio, strip; the JRE's shared libraries
   busybox-static cpio binutils zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libharfbuzz0b
