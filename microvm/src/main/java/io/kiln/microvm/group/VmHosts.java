@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -226,15 +225,9 @@ public final class VmHosts implements AutoCloseable {
     /** The group's jail plus what its host process needs: the JVM, the class path, its work dir, /dev/kvm. */
     private static JailSpec jailSpec(JailSpec group, Path work) throws IOException {
         for (Path p : List.of(work, work.resolve("tmp"))) {
-            Files.setAttribute(p, "unix:uid", group.uid());
-            Files.setAttribute(p, "unix:gid", group.gid());
+            JailSpec.handOver(p, group.uid(), group.gid());
         }
-        List<Path> readOnly = new ArrayList<>(group.readOnly());
-        readOnly.addAll(VmHost.jvmReadOnly());
-        List<Path> readWrite = new ArrayList<>(group.readWrite());
-        readWrite.add(work.toRealPath());
-        return new JailSpec(group.name(), group.uid(), group.gid(), readOnly, readWrite, true,
-                group.memoryLimitBytes(), group.cpuMillis());
+        return group.plus(VmHost.jvmReadOnly(), List.of(work.toRealPath()), true);
     }
 
     /** {@code workRoot/<name>}, the name shortened with a hash where the socket path would get long. */

@@ -1,6 +1,9 @@
 package io.kiln.microvm.jail;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -43,6 +46,21 @@ public record JailSpec(String name, int uid, int gid, List<Path> readOnly, List<
         if (cpuMillis < 0) {
             throw new IllegalArgumentException("jail CPU limit must be >= 0 millicores (0 = none), got " + cpuMillis);
         }
+    }
+
+    /** This jail with {@code moreReadOnly} and {@code moreReadWrite} visible too, and {@code kvm} as given. */
+    public JailSpec plus(List<Path> moreReadOnly, List<Path> moreReadWrite, boolean kvm) {
+        List<Path> ro = new ArrayList<>(readOnly);
+        ro.addAll(moreReadOnly);
+        List<Path> rw = new ArrayList<>(readWrite);
+        rw.addAll(moreReadWrite);
+        return new JailSpec(name, uid, gid, ro, rw, kvm, memoryLimitBytes, cpuMillis);
+    }
+
+    /** Hands {@code path} to {@code uid} and {@code gid}: the jailed program creates or opens it. */
+    public static void handOver(Path path, int uid, int gid) throws IOException {
+        Files.setAttribute(path, "unix:uid", uid);
+        Files.setAttribute(path, "unix:gid", gid);
     }
 
     private static void requireAbsolute(Path p) {

@@ -1,7 +1,6 @@
 package io.kiln.microvm.jail;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -29,8 +28,7 @@ public record VmGroup(String name, int uid, int gid, long memoryLimitBytes, long
 
     /** Hands {@code path} to the group's uid and gid (its VMM creates or opens it). */
     public void own(Path path) throws IOException {
-        Files.setAttribute(path, "unix:uid", uid);
-        Files.setAttribute(path, "unix:gid", gid);
+        JailSpec.handOver(path, uid, gid);
     }
 
     /** The jail of one VM of this group, seeing {@code readOnly} and {@code readWrite}. */
