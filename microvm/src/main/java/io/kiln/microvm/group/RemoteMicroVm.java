@@ -179,7 +179,25 @@ public final class RemoteMicroVm implements MicroVm {
         String reason = why + host.endedBecause();
         exited(new VmExit(VmExit.Reason.ERROR, reason));
         pending.values().forEach(f -> f.completeExceptionally(new IOException(reason)));
-        closeChannels();
+        endChannel();
+    }
+
+    /**
+     * The control connection is gone: the function channel's reader must see its end of stream
+     * (read returns -1, as {@link MicroVm#fromGuest} promises), not a closed channel's exception.
+     * So its input is shut down, not closed; destroy closes both.
+     */
+    private void endChannel() {
+        try {
+            control.close();
+        } catch (IOException ignored) {
+            // Already broken.
+        }
+        try {
+            data.shutdownInput();
+        } catch (IOException ignored) {
+            // Already closed: by destroy, which ends the stream its own way.
+        }
     }
 
     private static VmExit exitOf(JsonNode m) throws ProtocolException {
