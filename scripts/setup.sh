@@ -20,6 +20,9 @@ packages=(
   busybox-static cpio binutils zlib1g libfreetype6 libjpeg62-turbo liblcms2-2 libharfbuzz0b
   # scripts (setpriv, from util-linux, guards QEMU children); python3 makes a pty in one agent test
   util-linux procps curl python3
+  # the benchmark report's figures (bench/report): the headless JDK draws text with fonts it
+  # finds through fontconfig, and fails without any
+  fontconfig fonts-dejavu-core
 )
 # For the tests only (./test.sh sets KILN_SETUP_TESTS=1; ./run.sh does not, since a platform on
 # one machine needs no database server): the queue's PostgreSQL tests run a throwaway server

@@ -42,6 +42,19 @@ public record ScenarioResult(String scenario, String title, String where, List<S
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** A harness that leaves a list or map out of its file means "none", not "unknown". */
+    public ScenarioResult {
+        engines = engines == null ? List.of() : engines;
+        parameters = parameters == null ? Map.of() : parameters;
+        environment = environment == null ? Map.of() : environment;
+        metrics = metrics == null ? List.of() : metrics;
+        samples = samples == null ? Map.of() : samples;
+        throughput = throughput == null ? List.of() : throughput;
+        memory = memory == null ? List.of() : memory;
+        notes = notes == null ? List.of() : notes;
+        table = table == null ? "" : table;
+    }
+
     /**
      * A sampled quantity's summary. Percentiles are nearest-rank on the sorted samples: with fewer
      * than 1,000 samples p99.9 is the maximum, and the report says how many samples there were.
@@ -85,6 +98,11 @@ public record ScenarioResult(String scenario, String title, String where, List<S
 
     public static ScenarioResult read(Path file) throws IOException {
         return JSON.readValue(file.toFile(), ScenarioResult.class);
+    }
+
+    /** The raw samples of one engine and metric id, or null. */
+    public double[] samples(String engine, String id) {
+        return samples.get(engine + "/" + id);
     }
 
     /** Metrics of one engine and id, if measured. */

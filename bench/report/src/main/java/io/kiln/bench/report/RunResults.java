@@ -1,0 +1,64 @@
+package io.kiln.bench.report;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * One run's results directory as read back: its host.json and every {@code <scenario>.json}.
+ * A file that is not a ScenarioResult stops the report with its name, rather than leaving a
+ * scenario silently out.
+ */
+public record RunResults(Path dir, HostInfo host, Map<String, ScenarioResult> scenarios) {
+
+    public static RunResults read(Path dir) throws IOException {
+        Path hostFile = dir.resolve("host.json");
+        if (!Files.isRegularFile(hostFile)) {
+            throw new IOException(hostFile + ": missing (bench/run-all.sh writes it with ReportMain host)");
+        }
+        HostInfo host = HostInfo.read(hostFile);
+        Map<String, ScenarioResult> scenarios = new LinkedHashMap<>();
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p -> p.getFileName().toString().endsWith(".json"))
+                    .filter(p -> !p.getFileName().toString().equals("host.json")).sorted().toList();
+        }
+        for (Path file : files) {
+            ScenarioResult result;
+            try {
+                result = ScenarioResult.read(file);
+            } catch (IOException e) {
+                throw new IOException(file + ": not a ScenarioResult (" + HostInfo.firstLine(e.getMessage()) + ")", e);
+            }
+            if (result.scenario() == null || result.where() == null || result.engines() == null) {
+                throw new IOException(file + ": not a ScenarioResult (no scenario, where or engines)");
+            }
+            scenarios.put(result.scenario(), result);
+        }
+        return new RunResults(dir, host, Collections.unmodifiableMap(scenarios));
+    }
+
+    public ScenarioResult scenario(String name) {
+        return scenarios.get(name);
+    }
+
+    /** Why a scenario has no result: what run-all.sh recorded, or that it was not asked for. */
+    public String whyNotRun(String name) {
+        HostInfo.ScenarioRun run = host.run(name);
+        if (run == null) {
+            return "not selected in this run";
+        }
+        if (run.reason() != null && !run.reason().isBlank()) {
+            return run.reason();
+        }
+        if (run.exitStatus() != null) {
+            return "exit " + run.exitStatus() + ", no result file";
+        }
+        return "no result file";
+    }
+}
