@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
  * commit       git commit of the tree measured                     "08084ec..."
  * dirty        whether the tree had uncommitted changes            false
  * quick        whether this is a quick run                          true
+ * loadAverage  /proc/loadavg's 1-minute load when host.json was written: other work on the
+ *              machine distorts every time measured                 0.42
  * scenarios    the scenarios asked for, in order, each
  *              {name, exitStatus, seconds, reason}: exitStatus and seconds are null until the
  *              scenario has run (or if it never ran); reason says why it did not run or failed
@@ -45,7 +47,7 @@ import java.util.concurrent.TimeUnit;
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record HostInfo(String date, String cpuModel, Integer cores, Long memoryMib, String kvmKind, String jdk,
                        String qemu, String guestImage, String guestKernel, String commit, Boolean dirty,
-                       Boolean quick, List<ScenarioRun> scenarios) {
+                       Boolean quick, Double loadAverage, List<ScenarioRun> scenarios) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -72,7 +74,7 @@ public record HostInfo(String date, String cpuModel, Integer cores, Long memoryM
             runs.add(outcome);
         }
         return new HostInfo(date, cpuModel, cores, memoryMib, kvmKind, jdk, qemu, guestImage, guestKernel, commit,
-                dirty, quick, runs);
+                dirty, quick, loadAverage, runs);
     }
 
     public void write(Path file) throws IOException {
@@ -101,11 +103,19 @@ public record HostInfo(String date, String cpuModel, Integer cores, Long memoryM
         return new HostInfo(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), readCpuModel(),
                 Runtime.getRuntime().availableProcessors(), readMemoryMib(), kvmKind(Path.of("/sys/module")), runningJdk(),
                 qemuVersion(), guestDir == null ? null : guestDir.getFileName().toString(), guestKernel(guestDir),
-                commit, dirty, quick, runs);
+                commit, dirty, quick, readLoadAverage(), runs);
     }
 
     static String readCpuModel() {
         return procField(Path.of("/proc/cpuinfo"), "model name");
+    }
+
+    static Double readLoadAverage() {
+        try {
+            return Double.valueOf(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     static Long readMemoryMib() {

@@ -69,6 +69,8 @@ final class ReportWriter {
         row(md, "host", or(h.cpuModel()) + ", " + or(h.cores()) + " cores, " + or(h.memoryMib()) + " MiB; KVM: "
                 + or(h.kvmKind()) + ("kvm_pvm".equals(h.kvmKind())
                 ? " (software KVM: QEMU runs the real guest under TCG here)" : ""));
+        row(md, "load", h.loadAverage() == null ? null : h.loadAverage() + " (1-minute load average when the run "
+                + "began, on " + or(h.cores()) + " cores: anything else running distorts the times)");
         ScenarioResult lab = run.scenario("path-lab");
         row(md, "lab", lab != null ? "path-lab ran in the nested lab (real kvm_amd inside a QEMU TCG guest)"
                 : "no lab results in this run (path-lab: " + run.whyNotRun("path-lab") + ")");

@@ -54,7 +54,8 @@ public record RunResults(Path dir, HostInfo host, Map<String, ScenarioResult> sc
             return "not selected in this run";
         }
         if (run.reason() != null && !run.reason().isBlank()) {
-            return run.reason();
+            // The report says "not run" itself; a reason written as "not run: X" would say it twice.
+            return run.reason().replaceFirst("^not run: ", "");
         }
         if (run.exitStatus() != null) {
             return "exit " + run.exitStatus() + ", no result file";

@@ -34,12 +34,12 @@ class ReportTest {
         report = root.resolve("docs/BENCHMARKS.md");
         Files.createDirectories(results);
         new HostInfo("2026-11-30T15:00:00Z", "AMD EPYC", 2, 24000L, "kvm_pvm", "OpenJDK 17", "QEMU emulator version 7.2.22",
-                "b23cec9695b07c50", "linux-source-6.1 6.1.192-3", "abc123", true, true, List.of(
+                "b23cec9695b07c50", "linux-source-6.1 6.1.192-3", "abc123", true, true, 0.5, List.of(
                 new HostInfo.ScenarioRun("vmm", 0, 30.0, null),
                 new HostInfo.ScenarioRun("path", 0, 120.0, null),
                 new HostInfo.ScenarioRun("path-lab", null, null, "quick mode skips the nested lab"),
                 new HostInfo.ScenarioRun("gateway", 0, 60.0, null),
-                new HostInfo.ScenarioRun("density", null, null, "script missing")))
+                new HostInfo.ScenarioRun("density", null, null, "not run: script missing")))
                 .write(results.resolve("host.json"));
         ScenarioResult.builder("vmm", "tiny guest", "host").quick(true)
                 .sampled("first-serial-byte", "first serial byte", "kvm", "ms", new double[]{4, 2, 3})
@@ -126,6 +126,7 @@ class ReportTest {
         assertTrue(md.contains("*Not drawn: `memory.png`"), md);
         assertTrue(md.contains("- qemu fell back to -cpu host,-arch-capabilities\n"), md);
         assertTrue(md.contains("| commit | abc123 with uncommitted changes |"), md);
+        assertTrue(md.contains("| load | 0.5 (1-minute load average when the run began, on 2 cores: "), md);
         assertTrue(md.contains("Rerun only this: `bench/run-all.sh --scenarios gateway`."), md);
     }
 
