@@ -76,8 +76,10 @@ final class Figures {
         return figures;
     }
 
-    private static String engines(List<String> engines) {
-        return engines.stream().map(Format::engine).collect(Collectors.joining(", "));
+    /** "What, where (engine, engine)", or "What, where" when no engine measured it. */
+    private static String title(String what, String where, List<String> engines) {
+        return what + ", " + where + (engines.isEmpty() ? ""
+                : " (" + engines.stream().map(Format::engine).collect(Collectors.joining(", ")) + ")");
     }
 
     static Figure coldWarm(RunResults run, String where, String scenario, Path dir) throws IOException {
@@ -103,7 +105,7 @@ final class Figures {
                 cold.add(id.equals("cold-call"));
             }
         }
-        String title = "Cold vs warm calls, " + where + " (" + engines(engines) + ")";
+        String title = title("Cold vs warm calls", where, engines);
         if (data.getSeriesCount() == 0) {
             return notDrawn(name, title, scenario + ".json has no cold-call or warm-call samples");
         }
@@ -163,7 +165,7 @@ final class Figures {
                 engines.add(engine);
             }
         }
-        String title = "Warm calls per second against callers, " + where + " (" + engines(engines) + ")";
+        String title = title("Warm calls per second against callers", where, engines);
         if (data.getSeriesCount() == 0) {
             return notDrawn(name, title, scenario + ".json has no throughput rows");
         }

@@ -151,6 +151,47 @@ class ReportTest {
     }
 
     @Test
+    void labAndDensityGiveTheMemoryFigureAndTheirGoals() throws IOException {
+        ScenarioResult.Builder lab = ScenarioResult.builder("path-lab", "in the lab", "lab")
+                .sampled("cold-call", "cold call", "kvm", "ms", new double[]{2000, 3000})
+                .sampled("cold-call", "cold call", "qemu-kvm", "ms", new double[]{7000, 6000})
+                .sampled("cold-call", "cold call", "process", "ms", new double[]{15000})
+                .sampled("restore-engine-share", "the engine's share", "kvm", "ms", new double[]{150})
+                .sampled("restore-engine-share", "the engine's share", "qemu-kvm", "ms", new double[]{3000});
+        for (int i = 1; i <= 2; i++) {
+            lab.memory(new ScenarioResult.Memory("kvm", i, 4 + i, 10, 8));
+            lab.memory(new ScenarioResult.Memory("qemu-kvm", i, 14 + i, 30, 20));
+        }
+        lab.build().write(results.resolve("path-lab.json"));
+        ScenarioResult.builder("density", "density", "host").parameter("budgetMib", 1024).parameter("memoryMib", 256)
+                .memory(new ScenarioResult.Memory("qemu-tcg", 1, 120, 144, 132))
+                .memory(new ScenarioResult.Memory("qemu-tcg", 2, 260, 280, 270))
+                .sampled("instances-in-budget", "instances in the budget", "qemu-tcg", "count", new double[]{4})
+                .build().write(results.resolve("density.json"));
+        RunResults run = RunResults.read(results);
+        assertEquals(List.of(
+                "**met**: the engine's share of a restore 20.0x (qemu-kvm 3000 ms / kvm 150 ms, p50 of 1 and 1), lab; goal 10.0x",
+                "**met**: cold call 3.00x (qemu-kvm 6000 ms / kvm 2000 ms, p50 of 2 and 2), lab; goal 3.00x",
+                "**NOT met**: cold call 7.50x (process 15000 ms / kvm 2000 ms, p50 of 1 and 2), lab; goal 10.0x",
+                "not measured: no kvm/overhead-per-instance in path-lab.json"),
+                Goals.of("path-lab").stream().map(g -> g.judge(run).line()).toList());
+        assertEquals("**NOT met**: qemu-tcg: largest of 2 idle instances 260 MiB private, 4 fit in the budget; "
+                + "charged 256 MiB each in a 1024 MiB budget, host", Goals.of("density").get(0).judge(run).line());
+        String md = generate();
+        assertTrue(md.contains("| private MiB per idle instance, mean | qemu-kvm / kvm | 15.5 | 5.50 | 2.82x |\n"), md);
+        assertTrue(md.contains("| kvm | 2 | 5.50 (5.00-6.00) | 10.0 | 8.00 |\n"), md);
+        assertTrue(md.contains("| instances in the budget (count) | p50 | 4 |\n"), md);
+        BufferedImage memory = ImageIO.read(results.resolve("figures/memory.png").toFile());
+        assertEquals(Figures.WIDTH, memory.getWidth());
+        assertTrue(md.contains("![Private memory per idle instance (smaps), by engine and place]"
+                + "(../bench/results/2026-11-30-quick/figures/memory.png)"), md);
+        assertTrue(Files.exists(results.resolve("figures/cold-warm-lab.png")));
+        assertFalse(Files.exists(results.resolve("figures/throughput-lab.png")), "path-lab has no throughput rows");
+        assertTrue(md.contains("*Not drawn: `throughput-lab.png` (Warm calls per second against callers, lab): "
+                + "path-lab.json has no throughput rows.*"), md);
+    }
+
+    @Test
     void aMalformedResultNamesItsFile() throws IOException {
         Files.writeString(results.resolve("queue.json"), "{\"scenario\": \"queue\", \"metrics\": [oops");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
