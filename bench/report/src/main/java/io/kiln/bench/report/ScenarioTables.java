@@ -25,6 +25,16 @@ final class ScenarioTables {
         return ids;
     }
 
+    /**
+     * A row's name: the metric's label when every engine labels it alike, else its id, since a
+     * label such as "client latency, bare Vert.x handler" would misname the other engines' cells.
+     */
+    static String rowName(ScenarioResult r, String id) {
+        List<String> labels = r.metrics().stream().filter(m -> m.id().equals(id)).map(ScenarioResult.Metric::label)
+                .distinct().toList();
+        return labels.size() == 1 && labels.get(0) != null ? labels.get(0) : id;
+    }
+
     static String metrics(ScenarioResult r) {
         if (r.metrics().isEmpty()) {
             return "";
@@ -36,7 +46,7 @@ final class ScenarioTables {
         for (ScenarioResult.Metric first : ids(r).values()) {
             String[][] stats = {{"p50", null}, {"p99", null}, {"p99.9", null}, {"n", null}};
             for (int s = 0; s < stats.length; s++) {
-                t.append("| ").append(s == 0 ? first.label() + " (" + first.unit() + ")" : "").append(" | ")
+                t.append("| ").append(s == 0 ? rowName(r, first.id()) + " (" + first.unit() + ")" : "").append(" | ")
                         .append(stats[s][0]).append(" |");
                 for (String engine : engines) {
                     ScenarioResult.Metric m = r.metric(engine, first.id());
@@ -131,7 +141,7 @@ final class ScenarioTables {
             for (int i = 1; i < measured.size(); i++) {
                 ScenarioResult.Metric base = measured.get(0);
                 ScenarioResult.Metric other = measured.get(i);
-                rows.add(ratioRow(first.label() + ", p50 (" + first.unit() + ")", other.engine(), base.engine(),
+                rows.add(ratioRow(rowName(r, first.id()) + ", p50 (" + first.unit() + ")", other.engine(), base.engine(),
                         other.p50(), base.p50()));
             }
         }

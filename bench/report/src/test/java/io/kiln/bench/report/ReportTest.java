@@ -66,8 +66,8 @@ class ReportTest {
         }
         path.build().write(results.resolve("path.json"));
         ScenarioResult.builder("gateway", "gateway", "host")
-                .sampled("client-latency", "client latency", "vertx", "ms", new double[]{0.4, 0.38, 0.5})
-                .sampled("client-latency", "client latency", "qemu-tcg", "ms", new double[]{6, 5.9, 7})
+                .sampled("client-latency", "client latency, bare Vert.x handler", "vertx", "ms", new double[]{0.4, 0.38, 0.5})
+                .sampled("client-latency", "client latency through the gateway", "qemu-tcg", "ms", new double[]{6, 5.9, 7})
                 .sampled("gateway-own", "gateway's own time", "qemu-tcg", "ms", new double[]{0.4, 0.5, 2.0})
                 .build().write(results.resolve("gateway.json"));
     }
@@ -108,8 +108,9 @@ class ReportTest {
         String md = generate();
         assertTrue(md.contains("| first serial byte (ms) | p50 | 3.00 | 61.0 |\n|  | p99 | 4.00 | 62.0 |\n"
                 + "|  | p99.9 | 4.00 | 62.0 |\n|  | n | 3 | 3 |\n"), md);
+        assertTrue(md.contains("| client-latency (ms) | p50 | 0.400 | 6.00 |\n"), "labels differ: the id names the row\n" + md);
         assertTrue(md.contains("| first serial byte, p50 (ms) | qemu / kvm | 61.0 | 3.00 | 20.3x |\n"), md);
-        assertTrue(md.contains("| client latency, p50 (ms) | qemu-tcg / vertx | 6.00 | 0.400 | 15.0x |\n"), md);
+        assertTrue(md.contains("| client-latency, p50 (ms) | qemu-tcg / vertx | 6.00 | 0.400 | 15.0x |\n"), md);
         assertTrue(md.contains("| callers | qemu-tcg calls/s | qemu-tcg p50 / p99 ms (calls) |\n|---:|---:|---:|\n"
                 + "| 1 | 101 | 5.00 / 20.0 (1001) |\n| 2 | 102 | 5.00 / 20.0 (1002) |\n"), md);
         assertTrue(md.contains("| warm call (ms) | p50 | 50.0 |\n|  | p99 | 99.0 |\n|  | p99.9 | 100 |\n|  | n | 100 |\n"), md);
