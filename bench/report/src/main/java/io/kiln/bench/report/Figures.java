@@ -82,6 +82,7 @@ final class Figures {
                 : " (" + engines.stream().map(Format::engine).collect(Collectors.joining(", ")) + ")");
     }
 
+    /** {@code where}: the place in the file's name, the one the scenario is for. */
     static Figure coldWarm(RunResults run, String where, String scenario, Path dir) throws IOException {
         String name = "cold-warm-" + where + ".png";
         ScenarioResult r = run.scenario(scenario);
@@ -105,7 +106,8 @@ final class Figures {
                 cold.add(id.equals("cold-call"));
             }
         }
-        String title = title("Cold vs warm calls", where, engines);
+        // The place the scenario says it ran: path-lab runs on the host itself where it has hardware KVM.
+        String title = title("Cold vs warm calls", r.where(), engines);
         if (data.getSeriesCount() == 0) {
             return notDrawn(name, title, scenario + ".json has no cold-call or warm-call samples");
         }
@@ -165,7 +167,7 @@ final class Figures {
                 engines.add(engine);
             }
         }
-        String title = title("Warm calls per second against callers", where, engines);
+        String title = title("Warm calls per second against callers", r.where(), engines);
         if (data.getSeriesCount() == 0) {
             return notDrawn(name, title, scenario + ".json has no throughput rows");
         }
