@@ -218,6 +218,22 @@ class ReportTest {
     }
 
     @Test
+    void procFieldsAndTheGuestKernelAreReadFromTheirFiles(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("cpuinfo"), "processor\t: 0\nmodel name\t: AMD EPYC 7R13 Processor\n"
+                + "processor\t: 1\nmodel name\t: AMD EPYC 7R13 Processor\n");
+        assertEquals("AMD EPYC 7R13 Processor", HostInfo.procField(dir.resolve("cpuinfo"), "model name"));
+        assertEquals(null, HostInfo.procField(dir.resolve("cpuinfo"), "flags"));
+        Path guest = Files.createDirectories(dir.resolve("b23cec9695b07c50"));
+        Files.writeString(guest.resolve("manifest.json"), "{\"image\": \"b23cec9695b07c50\", "
+                + "\"linuxSource\": \"linux-source-6.1 6.1.192-3\"}");
+        HostInfo host = HostInfo.collect("abc", false, true, List.of("vmm", "queue"), guest);
+        assertEquals("b23cec9695b07c50", host.guestImage());
+        assertEquals("linux-source-6.1 6.1.192-3", host.guestKernel());
+        assertEquals(List.of(new HostInfo.ScenarioRun("vmm", null, null, null),
+                new HostInfo.ScenarioRun("queue", null, null, null)), host.scenarios());
+    }
+
+    @Test
     void kvmKindComesFromTheLoadedModule(@TempDir Path sys) throws IOException {
         assertEquals("none", HostInfo.kvmKind(sys));
         Files.createDirectories(sys.resolve("kvm_amd"));
