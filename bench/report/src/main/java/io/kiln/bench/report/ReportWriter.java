@@ -64,7 +64,14 @@ final class ReportWriter {
             md.append(" Earlier hand-made measurements and their analysis: [").append(Path.of(notes).getFileName())
                     .append("](").append(notes).append(").");
         }
-        md.append("\n\n| | |\n|---|---|\n");
+        md.append("\n\n");
+        if (loaded(h)) {
+            md.append("**This run was made on a busy machine** (load average ").append(h.loadAverage()).append(" on ")
+                    .append(h.cores()).append(" cores when it began): other work shared the CPUs, so its times are ")
+                    .append("slower and noisier than this machine's own, and ratios between engines may be skewed too. ")
+                    .append("Rerun on a quiet machine before quoting a number.\n\n");
+        }
+        md.append("| | |\n|---|---|\n");
         row(md, "date", h.date());
         row(md, "host", or(h.cpuModel()) + ", " + or(h.cores()) + " cores, " + or(h.memoryMib()) + " MiB; KVM: "
                 + or(h.kvmKind()) + ("kvm_pvm".equals(h.kvmKind())
@@ -84,6 +91,11 @@ final class ReportWriter {
         md.append("Absolute times are labelled with where they were measured (host or lab) and the engine; ratios ")
                 .append("are only between engines measured side by side in this run and place. Percentiles are ")
                 .append("nearest-rank: with fewer than 1,000 samples p99.9 is the largest sample.\n\n");
+    }
+
+    /** More runnable work than cores when the run began: every time measured then is distorted. */
+    static boolean loaded(HostInfo h) {
+        return h.loadAverage() != null && h.cores() != null && h.loadAverage() > h.cores();
     }
 
     private String rawLinks() throws IOException {

@@ -128,6 +128,7 @@ class ReportTest {
         assertTrue(md.contains("- qemu fell back to -cpu host,-arch-capabilities\n"), md);
         assertTrue(md.contains("| commit | abc123 with uncommitted changes |"), md);
         assertTrue(md.contains("| load | 0.5 (1-minute load average when the run began, on 2 cores: "), md);
+        assertFalse(md.contains("busy machine"), "load 0.5 on 2 cores is quiet");
         assertTrue(md.contains("Rerun only this: `bench/run-all.sh --scenarios gateway`."), md);
     }
 
@@ -231,6 +232,16 @@ class ReportTest {
         assertEquals("linux-source-6.1 6.1.192-3", host.guestKernel());
         assertEquals(List.of(new HostInfo.ScenarioRun("vmm", null, null, null),
                 new HostInfo.ScenarioRun("queue", null, null, null)), host.scenarios());
+    }
+
+    @Test
+    void aBusyMachineIsSaidAtTheTop() throws IOException {
+        HostInfo quiet = HostInfo.read(results.resolve("host.json"));
+        new HostInfo(quiet.date(), quiet.cpuModel(), 2, quiet.memoryMib(), quiet.kvmKind(), quiet.jdk(), quiet.qemu(),
+                quiet.guestImage(), quiet.guestKernel(), quiet.commit(), quiet.dirty(), quiet.quick(), 8.25,
+                quiet.scenarios()).write(results.resolve("host.json"));
+        assertTrue(generate().contains("**This run was made on a busy machine** (load average 8.25 on 2 cores when "
+                + "it began)"));
     }
 
     @Test
