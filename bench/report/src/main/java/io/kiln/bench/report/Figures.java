@@ -217,6 +217,7 @@ final class Figures {
         BarRenderer renderer = new BarRenderer();
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setShadowVisible(false);
+        renderer.setMaximumBarWidth(0.15); // one engine alone would otherwise fill the plot
         renderer.setSeriesPaint(0, COLOURS[0]);
         renderer.setSeriesPaint(1, COLOURS[4]);
         String caption = title + (missing.isEmpty() ? "" : " (" + String.join("; ", missing) + ")");
