@@ -5,6 +5,7 @@ import io.kiln.bench.report.ScenarioResult;
 import io.kiln.gateway.Gateway;
 import io.kiln.gateway.GatewayConfig;
 import io.kiln.invoker.call.CallRequest;
+import io.kiln.microvm.files.FileTrees;
 import io.kiln.queue.Attempt;
 import io.kiln.queue.QueueItem;
 import io.kiln.queue.QueueStore;
@@ -40,7 +41,8 @@ import java.util.regex.Pattern;
  *       are accepted; accepted/s, and calls/s from the first submit to the last call's end.</li>
  * </ul>
  *
- * <pre>  bench/queue.sh [--calls N] [--stores sqlite,postgres] [--out file.md] [--json FILE] [--quick]</pre>
+ * <pre>  bench/queue.sh [--calls N] [--stores sqlite,postgres] [--out file.md] [--json FILE] [--quick]
+ *                 [--paced N] [--warmup N]</pre>
  *
  * {@code --json} also writes a {@link ScenarioResult} (scenario {@code queue}, engines
  * {@code sqlite} and {@code postgres}) for {@code bench/run-all.sh}; {@code --quick} takes 500
@@ -50,7 +52,14 @@ import java.util.regex.Pattern;
 public final class QueueBench {
 
     public static void main(String[] args) throws Exception {
+        System.exit(execute(args));
+    }
+
+    /** Runs the benchmark as {@link #main} does; returns the exit status instead of exiting. */
+    static int execute(String[] args) throws Exception {
         Integer callsGiven = null;
+        Integer pacedGiven = null;
+        Integer warmupGiven = null;
         boolean quick = false;
         List<String> stores = List.of("sqlite", "postgres");
         Path out = null;
@@ -62,11 +71,14 @@ public final class QueueBench {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--json" -> json = Path.of(args[++i]);
                 case "--quick" -> quick = true;
+                case "--paced" -> pacedGiven = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmupGiven = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        Load load = quick ? new Load(callsGiven != null ? callsGiven : 500, 100, 100)
-                : new Load(callsGiven != null ? callsGiven : 5000, 500, 300);
+        Load defaults = quick ? new Load(500, 100, 100) : new Load(5000, 500, 300);
+        Load load = new Load(callsGiven != null ? callsGiven : defaults.calls(),
+                pacedGiven != null ? pacedGiven : defaults.paced(), warmupGiven != null ? warmupGiven : defaults.warmup());
         ScenarioResult.Builder result = ScenarioResult.builder("queue",
                         "The durable queue through a no-op function (process engine): embedded SQLite vs PostgreSQL", "host")
                 .quick(quick).parameter("calls", load.calls()).parameter("pacedCalls", load.paced())
@@ -111,7 +123,7 @@ public final class QueueBench {
             result.table(table.toString()).build().write(json);
             System.err.println("[bench] JSON written to " + json.toAbsolutePath());
         }
-        System.exit(missing ? 3 : 0);
+        return missing ? 3 : 0;
     }
 
     private static final int CLIENTS = 8;
@@ -203,6 +215,7 @@ public final class QueueBench {
             return r;
         } finally {
             gateway.shutdown(Duration.ofSeconds(5));
+            FileTrees.deleteQuietly(data);
         }
     }
 
