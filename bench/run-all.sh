@@ -115,7 +115,7 @@ why_not() {
     local script
     script=$(field "$(scenario_line "$1")" 2)
     if [[ ! -x "$script" ]]; then
-        echo "script missing ($script)"
+        echo "script missing ($script is not there or not executable)"
         return
     fi
     case "$1" in
