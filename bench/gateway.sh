@@ -4,14 +4,19 @@
 # with the same client, at 1, 2 and 8 concurrent clients (or --clients 1,8,32). The function is the hello example.
 #
 #   bench/gateway.sh [--engine auto|process|qemu-tcg|...] [--calls N] [--clients 1,8,32] [--out /tmp/gateway.md]
+#                    [--json FILE] [--quick]
 #
-# Needs the guest image for a VM engine (./run.sh or ./test.sh builds it; KILN_GUEST_DIR or
-# ~/.cache/kiln/guest/current). About 2 minutes under TCG on 2 cores.
+# --json FILE also writes the results for bench/run-all.sh (scenario gateway); --quick takes 200
+# calls per row. Needs the guest image for a VM engine (./run.sh or ./test.sh builds it;
+# KILN_GUEST_DIR or ~/.cache/kiln/guest/current). About 2 minutes under TCG on 2 cores.
+# KILN_BENCH_PREBUILT=1: the hello example and the harness are already built (run-all.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-echo "[bench] building the hello example ..." >&2
-mvn -B -ntp -q -pl examples/hello -am -DskipTests package
+if [[ "${KILN_BENCH_PREBUILT:-0}" != 1 ]]; then
+    echo "[bench] building the hello example ..." >&2
+    mvn -B -ntp -q -pl examples/hello -am -DskipTests package
+fi
 hello=$(mktemp "${TMPDIR:-/tmp}/kiln-bench-hello.XXXXXX.jar")
 trap 'rm -f "$hello"' EXIT
 cp examples/hello/target/hello.jar "$hello"

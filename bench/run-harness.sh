@@ -3,7 +3,9 @@
 # the tests) and runs one harness main from the module's directory:
 #   bench/run-harness.sh MODULE MAIN_CLASS [ARGS...]
 #   bench/run-harness.sh --build-only MODULE     # only the build (lab-engines.sh, before its lab)
-# The per-benchmark scripts (microvm.sh, guest-path.sh, invoker.sh, lab-engines.sh) call this.
+# The per-benchmark scripts (microvm.sh, gateway.sh, queue.sh, guest-path.sh, invoker.sh,
+# lab-engines.sh) call this; bench/run-all.sh builds once and runs them all with
+# KILN_BENCH_PREBUILT=1.
 # KILN_BENCH_PREBUILT=1 skips the build and runs what an earlier build left (the nested lab
 # runs the host's build, with no Maven of its own); KILN_BENCH_JVM_OPTS are the harness JVM's
 # options.

@@ -1,6 +1,7 @@
 package io.kiln.gateway.bench;
 
 import io.kiln.agent.testing.Fixtures;
+import io.kiln.bench.report.ScenarioResult;
 import io.kiln.gateway.Gateway;
 import io.kiln.gateway.GatewayConfig;
 import io.kiln.microvm.files.FileTrees;
@@ -38,7 +39,13 @@ import java.util.stream.Stream;
  *
  * <pre>
  *   bench/gateway.sh [--engine auto|process|...] [--calls N] [--clients 1,8,32] [--jar J --handler H] [--out file.md]
+ *                    [--json FILE] [--quick]
  * </pre>
+ *
+ * {@code --json} also writes the results as a {@link ScenarioResult} (scenario {@code gateway}) for
+ * {@code bench/run-all.sh}: the latency metrics are the first client count's (the least
+ * contended), throughput rows one per client count. {@code --quick}: 200 calls per row, unless
+ * {@code --calls} says otherwise.
  */
 public final class GatewayBench {
 
@@ -46,7 +53,9 @@ public final class GatewayBench {
 
     public static void main(String[] args) throws Exception {
         String engine = "auto";
-        int calls = 2000;
+        Integer callsGiven = null;
+        boolean quick = false;
+        Path json = null;
         Path jar = null;
         String handler = "com.example.Upper";
         String body = "Ada";
@@ -55,7 +64,9 @@ public final class GatewayBench {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--engine" -> engine = args[++i];
-                case "--calls" -> calls = Integer.parseInt(args[++i]);
+                case "--calls" -> callsGiven = Integer.parseInt(args[++i]);
+                case "--json" -> json = Path.of(args[++i]);
+                case "--quick" -> quick = true;
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--handler" -> handler = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
@@ -64,6 +75,9 @@ public final class GatewayBench {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        int calls = callsGiven != null ? callsGiven : quick ? 200 : 2000;
+        // Quick runs warm up less too: the pool is warm after one call per instance.
+        int warmupCalls = quick ? Math.max(50, calls / 4) : Math.max(400, calls / 4);
         byte[] jarBytes = jar == null ? Fixtures.functions() : Files.readAllBytes(jar);
         String jarName = jar == null ? "the agent fixtures' jar" : jar.toString();
         Path data = Files.createTempDirectory("kiln-gateway-bench-");
@@ -102,8 +116,8 @@ public final class GatewayBench {
             List<Row> rows = new ArrayList<>();
             for (int n : clients) {
                 // Warm-up: every instance, the JIT of both servers and the client.
-                run(client, call, n, Math.max(400, calls / 4));
-                run(client, bareCall, n, Math.max(400, calls / 4));
+                run(client, call, n, warmupCalls);
+                run(client, bareCall, n, warmupCalls);
                 // Measured, alternating so drift on the host hits both alike.
                 Map<String, List<Double>> g = new LinkedHashMap<>();
                 Map<String, List<Double>> b = new LinkedHashMap<>();
@@ -120,10 +134,14 @@ public final class GatewayBench {
                 rows.add(new Row(n, g, b, g.get("client").size() * 1e9 / gatewayNanos,
                         b.get("client").size() * 1e9 / bareNanos));
             }
-            String report = report(rows, gateway, engine, calls, jarName, handler);
+            String report = report(rows, gateway, engine, calls, warmupCalls, jarName, handler);
             System.out.println(report);
             if (out != null) {
                 Files.writeString(out, report);
+            }
+            if (json != null) {
+                result(rows, gateway, engine, calls, warmupCalls, quick, handler).table(report).build().write(json);
+                System.err.println("[bench] JSON written to " + json.toAbsolutePath());
             }
         } finally {
             bareVertx.close();
@@ -210,7 +228,60 @@ public final class GatewayBench {
         return s.get(Math.max(0, Math.min(s.size() - 1, rank - 1)));
     }
 
-    private static String report(List<Row> rows, Gateway gateway, String engine, int calls, String jar, String handler)
+    /**
+     * The scenario's result: engine {@code vertx} is the bare handler, the other the gateway on
+     * the invoker's engine. Latencies of the first client count; throughput at every count.
+     */
+    private static ScenarioResult.Builder result(List<Row> rows, Gateway gateway, String requested, int calls,
+                                                 int warmupCalls, boolean quick, String handler) {
+        String engine = gateway.invoker().engine().engine().name();
+        Row first = rows.get(0);
+        ScenarioResult.Builder r = ScenarioResult.builder("gateway",
+                        "A warm call through the gateway, phase by phase, against a bare Vert.x handler", "host")
+                .quick(quick).parameter("calls", calls).parameter("warmupCalls", warmupCalls)
+                .parameter("clients", rows.stream().map(Row::clients).toList()).parameter("latencyClients", first.clients())
+                .parameter("handler", handler).parameter("requestedEngine", requested)
+                .environment("engine", engine + ": " + gateway.invoker().engine().reason())
+                .environment("kvm", KvmProbe.probeHost().toString());
+        r.sampled("client-latency", "client latency, bare Vert.x handler", "vertx", "ms", array(first.bare.get("client")));
+        r.sampled("client-latency", "client latency through the gateway", engine, "ms", array(first.gateway.get("client")));
+        optional(r, "gateway-own", "the gateway's own time (Server-Timing gateway)", engine, first.gateway.get("gateway"));
+        optional(r, "invoker", "invoker + VM (Server-Timing queue + start + invoke)", engine, first.gateway.get("invoker"));
+        optional(r, "vm", "INVOKE sent to the answer: VM, agent and function (Server-Timing invoke)", engine,
+                first.gateway.get("invoke"));
+        optional(r, "queue", "admission to dispatch (Server-Timing queue)", engine, first.gateway.get("queue"));
+        optional(r, "outside", "outside the server total: parse, write, network, client", engine,
+                first.gateway.get("outside"));
+        for (Row row : rows) {
+            r.throughput(throughput(engine, row.clients(), row.gatewayCallsPerSecond(), row.gateway.get("client")));
+            r.throughput(throughput("vertx", row.clients(), row.bareCallsPerSecond(), row.bare.get("client")));
+            List<Double> cold = row.gateway.get("coldCalls");
+            if (cold != null) {
+                r.note(cold.size() + " of the measured calls at " + row.clients() + " clients were cold starts.");
+            }
+        }
+        if (first.gateway.get("gateway") == null) {
+            r.note("The gateway sent no Server-Timing header: only client latencies were measured.");
+        }
+        return r;
+    }
+
+    private static void optional(ScenarioResult.Builder r, String id, String label, String engine, List<Double> xs) {
+        if (xs != null && !xs.isEmpty()) {
+            r.sampled(id, label, engine, "ms", array(xs));
+        }
+    }
+
+    private static ScenarioResult.Throughput throughput(String engine, int clients, double perSecond, List<Double> ms) {
+        return new ScenarioResult.Throughput(engine, clients, perSecond, ms.size(), pct(ms, 50), pct(ms, 99), pct(ms, 99.9));
+    }
+
+    private static double[] array(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static String report(List<Row> rows, Gateway gateway, String engine, int calls, int warmupCalls, String jar,
+                                 String handler)
             throws IOException {
         StringBuilder b = new StringBuilder();
         String cpu = cpuModel();
@@ -225,7 +296,7 @@ public final class GatewayBench {
         b.append("- Function: `").append(handler).append("` from ").append(jar)
                 .append(", 256 MiB, 8 warm instances (minInstances=8); body `Ada`\n");
         b.append("- ").append(calls).append(" measured calls per row and target, after ")
-                .append(Math.max(400, calls / 4)).append(" warm-up calls; gateway and bare handler alternate in 4 rounds."
+                .append(warmupCalls).append(" warm-up calls; gateway and bare handler alternate in 4 rounds."
                         + " Percentiles nearest-rank, in ms.\n\n");
         b.append("| clients | measure | p50 ms | p99 ms |\n|---:|---|---:|---:|\n");
         for (Row r : rows) {

@@ -1,5 +1,6 @@
 package io.kiln.microvm.bench;
 
+import io.kiln.bench.report.ScenarioResult;
 import io.kiln.microvm.probe.KvmProbe;
 import io.kiln.microvm.probe.KvmProbeResult;
 import io.kiln.microvm.qemu.QemuBinary;
@@ -24,7 +25,9 @@ import java.util.stream.Stream;
  *
  * <p>Options: {@code --iterations N} (measured runs per row, default 40), {@code --warmup N}
  * (runs dropped after the first, default 3), {@code --sizes 128,1024} (restore sizes in MiB),
- * {@code --qemu-accel auto|kvm|tcg}, {@code --out FILE} (also write the results as Markdown).
+ * {@code --qemu-accel auto|kvm|tcg}, {@code --out FILE} (also write the results as Markdown),
+ * {@code --json FILE} (also write them as a {@link ScenarioResult}, scenario {@code vmm}, for
+ * {@code bench/run-all.sh}), {@code --quick} (5 runs per row after 1 warm-up, unless given).
  */
 public final class MicroVmBench {
     private static final int BOOT_MIB = 128;
@@ -33,8 +36,10 @@ public final class MicroVmBench {
     static final byte FILL_BYTE = 0x5a;
     private static final double GOAL = 20.0;
 
-    private int iterations = 40;
-    private int warmup = 3;
+    private Integer iterations;
+    private Integer warmup;
+    private boolean quick;
+    private Path json;
     private List<Integer> sizes = List.of(128, 1024);
     private String qemuAccel = "auto";
     private Path out;
@@ -49,9 +54,18 @@ public final class MicroVmBench {
                 case "--sizes" -> { b.sizes = Stream.of(v.split(",")).map(String::trim).map(Integer::valueOf).toList(); i++; }
                 case "--qemu-accel" -> { b.qemuAccel = v; i++; }
                 case "--out" -> { b.out = Path.of(v); i++; }
+                case "--json" -> { b.json = Path.of(v); i++; }
+                case "--quick" -> b.quick = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (know --iterations, --warmup, --sizes, --qemu-accel, --out)");
+                        + " (know --iterations, --warmup, --sizes, --qemu-accel, --out, --json, --quick)");
             }
+        }
+        // Counts given on the command line win over --quick's.
+        if (b.iterations == null) {
+            b.iterations = b.quick ? 5 : 40;
+        }
+        if (b.warmup == null) {
+            b.warmup = b.quick ? 1 : 3;
         }
         b.run();
         // Non-daemon threads the engines may leave behind must not keep the benchmark alive.
@@ -97,6 +111,23 @@ public final class MicroVmBench {
         }
         rows.addAll(List.of(javaBoot, javaBootVirtio, qemuBoot));
 
+        ScenarioResult.Builder result = ScenarioResult.builder("vmm",
+                "Java KVM engine vs QEMU -M microvm, same tiny guest: create → first serial byte, snapshot restore → running",
+                "host").quick(quick).parameter("iterations", iterations).parameter("warmup", warmup)
+                .parameter("sizesMib", sizes).parameter("bootMib", BOOT_MIB).parameter("qemuAccel", accel.toString())
+                .environment("kvm", kvm.kind() + " — " + kvm.reason()).environment("qemu", env.qemu())
+                .environment("qemuBootCommand", qemu.bootCommand(BOOT_MIB));
+        // QEMU under TCG is another engine than QEMU with KVM: its numbers must not pass for "qemu".
+        String qemuEngine = accel.kvm() ? "qemu" : "qemu-tcg";
+        if (!accel.kvm()) {
+            result.note("QEMU could not use KVM on this host: its rows are TCG (emulation), engine qemu-tcg, not qemu.");
+        }
+        result.sampled("first-serial-byte", "create → first serial byte, " + BOOT_MIB + " MiB", "kvm", "ms", javaBoot.warmMs());
+        result.sampled("first-serial-byte-virtio", "create → first serial byte, " + BOOT_MIB + " MiB, with virtio console and rng",
+                "kvm", "ms", javaBootVirtio.warmMs());
+        result.sampled("first-serial-byte", "process start → first serial byte, " + BOOT_MIB + " MiB", qemuEngine, "ms",
+                qemuBoot.warmMs());
+
         List<Samples[]> restores = new ArrayList<>();
         for (int mib : sizes) {
             String size = mib >= 1024 && mib % 1024 == 0 ? (mib / 1024) + " GiB" : mib + " MiB";
@@ -122,6 +153,12 @@ public final class MicroVmBench {
                 qStream.add(qemu.restore(mib, QemuBench.RamMode.IN_STREAM, streamSnap, work.resolve("scratch")));
             }
             rows.addAll(List.of(j, jCall, qShared, qStream));
+            result.sampled("restore-" + mib, "snapshot restore → running, " + size, "kvm", "ms", j.warmMs());
+            result.sampled("restore-" + mib + "-call", "its KvmSnapshots.restore() part, " + size, "kvm", "ms", jCall.warmMs());
+            result.sampled("restore-" + mib, "snapshot restore → running, " + size + ", file RAM + x-ignore-shared (as Kiln runs it)",
+                    qemuEngine, "ms", qShared.warmMs());
+            result.sampled("restore-" + mib + "-in-stream", "snapshot restore → running, " + size + ", RAM in the migration stream",
+                    qemuEngine, "ms", qStream.warmMs());
             restores.add(new Samples[] {j, qShared, qStream});
             deleteRecursively(javaSnap);
             deleteRecursively(sharedSnap);
@@ -148,6 +185,11 @@ public final class MicroVmBench {
             Files.createDirectories(out.toAbsolutePath().getParent());
             Files.writeString(out, report.markdown());
             o.println("Markdown written to " + out.toAbsolutePath());
+        }
+        if (json != null) {
+            result.note("The first run of each row (in a fresh JVM) is not among the samples; the table's \"first run\" column has it.");
+            result.table(report.markdown()).build().write(json);
+            o.println("JSON written to " + json.toAbsolutePath());
         }
     }
 

@@ -29,6 +29,11 @@ final class Samples {
         seen++;
     }
 
+    /** The measured (warm) samples in milliseconds, in the order taken. */
+    double[] warmMs() {
+        return warm.stream().mapToDouble(ns -> ns / 1e6).toArray();
+    }
+
     int n() {
         return warm.size();
     }
