@@ -1,0 +1,185 @@
+package io.kiln.invoker.bench;
+
+import io.kiln.agent.testing.Fixtures;
+import io.kiln.bench.report.ScenarioResult;
+import io.kiln.invoker.Invoker;
+import io.kiln.invoker.InvokerConfig;
+import io.kiln.invoker.call.CallDispatcher;
+import io.kiln.invoker.store.FunctionConfig;
+import io.kiln.microvm.files.FileTrees;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How many idle warm instances of one function fit in the invoker's memory budget, and what
+ * each really costs the host. The fixtures' {@code com.example.Echo} is deployed with a minimum
+ * of more instances than the budget can hold; the invoker starts them in the background (each
+ * restored from the function snapshot: the function loaded and initialised) until its budget has
+ * no room for another, and leaves the rest unstarted. Once the count has been still for a while,
+ * each instance's VMM process (QEMU; the agent JVM on the process engine) is measured from its
+ * {@code /proc/PID/smaps_rollup}: Private_Clean + Private_Dirty, Rss and Pss.
+ *
+ * <pre>
+ *   DensityBench --json FILE [--engine qemu-tcg] [--budget MIB] [--memory MIB] [--quick]
+ * </pre>
+ *
+ * The invoker accounts each instance at its function's memory (the guest's RAM size); the
+ * report compares that reservation with the measured private memory.
+ */
+public final class DensityBench {
+
+    /** The count must stay put this long before it is taken as all that fits. */
+    private static final long STILL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long START_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
+
+    public static void main(String[] args) throws Exception {
+        String engine = "qemu-tcg";
+        int budgetMib = 2048;
+        int memoryMib = 256;
+        boolean quick = false;
+        Path json = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--engine" -> engine = args[++i];
+                case "--budget" -> budgetMib = Integer.parseInt(args[++i]);
+                case "--memory" -> memoryMib = Integer.parseInt(args[++i]);
+                case "--quick" -> quick = true;
+                case "--json" -> json = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (json == null) {
+            throw new IllegalArgumentException("--json FILE is required");
+        }
+        ScenarioResult r = measure(engine, budgetMib, memoryMib, quick);
+        r.write(json);
+        System.out.print(r.table());
+        System.out.println("[density] written to " + json);
+    }
+
+    private static ScenarioResult measure(String engine, int budgetMib, int memoryMib, boolean quick)
+            throws Exception {
+        // Two more than fit by the invoker's own accounting: the pool must refuse them.
+        int asked = budgetMib / memoryMib + 2;
+        ScenarioResult.Builder b = ScenarioResult.builder("density",
+                "Idle warm instances of one function in a " + budgetMib + " MiB memory budget, host (" + engine + ")",
+                "host").quick(quick).engine(engine).parameter("budgetMib", budgetMib)
+                .parameter("memoryMib", memoryMib).parameter("minInstancesAsked", asked)
+                .environment("machine", EnginesTable.machine());
+        Path data = Files.createTempDirectory("kiln-density-bench-");
+        try (Invoker invoker = Invoker.start(InvokerConfig.defaults(data).withEngine(engine)
+                .withMemoryBudgetMib(budgetMib).withStartTimeouts(Duration.ofMinutes(4), Duration.ofMinutes(1)),
+                new SimpleMeterRegistry())) {
+            b.environment("engine " + engine, invoker.engine().reason() + "; " + invoker.engine().engine());
+            b.parameter("vmOverheadMib", invoker.engine().engine().vmOverheadMib());
+            say("engine " + invoker.engine().engine() + "; budget " + budgetMib + " MiB, " + memoryMib
+                    + " MiB per instance, asking for " + asked);
+            invoker.deploy("dense", new ByteArrayInputStream(Fixtures.functions()),
+                    FunctionConfig.of("com.example.Echo").withMemoryMib(memoryMib).withMinInstances(asked)
+                            .withMaxInstances(asked).withKeepAlive(Duration.ofHours(1)),
+                    line -> say("  deploy: " + line));
+            int fitted = waitUntilStill(invoker);
+            CallDispatcher.PoolState pool = invoker.poolState();
+            Thread.sleep(2000); // let the last clone settle after RESTORED
+            List<Smaps.Private> measured = new ArrayList<>();
+            for (long pid : vmmProcesses(engine)) {
+                measured.add(Smaps.rollup(pid));
+            }
+            if (measured.size() != fitted) {
+                throw new IllegalStateException(fitted + " instances but " + measured.size() + " VMM processes: "
+                        + "cannot tell each instance's memory");
+            }
+            double[] privateMib = new double[fitted];
+            for (int i = 0; i < fitted; i++) {
+                Smaps.Private p = measured.get(i);
+                privateMib[i] = mib(p.totalKiB());
+                b.memory(new ScenarioResult.Memory(engine, i + 1, privateMib[i], mib(p.rssKiB()), mib(p.pssKiB())));
+            }
+            b.sampled("instances-in-budget", "idle warm instances the budget held", engine, "count",
+                    new double[]{fitted});
+            if (fitted > 0) {
+                b.sampled("instance-private", "private memory per idle instance (smaps_rollup)", engine, "MiB",
+                        privateMib);
+            }
+            notes(b, engine, budgetMib, memoryMib, asked, fitted, pool, privateMib);
+            b.table(table(engine, budgetMib, memoryMib, fitted, measured));
+        } finally {
+            if (!FileTrees.deleteQuietly(data)) {
+                Thread.sleep(2000); // agent processes delete their own work directories as they exit
+                FileTrees.deleteQuietly(data);
+            }
+        }
+        return b.build();
+    }
+
+    /** Live instances, once none has been added or lost for {@link #STILL_NANOS} and none is still starting. */
+    private static int waitUntilStill(Invoker invoker) throws InterruptedException {
+        long begin = System.nanoTime();
+        int last = -1;
+        long since = begin;
+        while (true) {
+            CallDispatcher.FunctionState s = invoker.state("dense");
+            int idle = s.pinnedIdle();
+            if (idle != last || s.live() != idle) { // live > idle: some still starting
+                last = s.live() == idle ? idle : -1;
+                since = System.nanoTime();
+            } else if (System.nanoTime() - since > STILL_NANOS) {
+                return idle;
+            }
+            if (System.nanoTime() - begin > START_LIMIT_NANOS) {
+                throw new IllegalStateException("instances still starting after 10 minutes: " + s);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** One process per instance: the agent JVMs of the process engine, else the QEMUs (not their jailers). */
+    private static List<Long> vmmProcesses(String engine) {
+        return engine.equals("process") ? Smaps.children("kiln-agent.jar") : Smaps.running("qemu-system-x86_64");
+    }
+
+    private static void notes(ScenarioResult.Builder b, String engine, int budgetMib, int memoryMib, int asked,
+                              int fitted, CallDispatcher.PoolState pool, double[] privateMib) {
+        b.note("The invoker accounts each instance at its function's memory, " + memoryMib + " MiB (the guest's RAM): "
+                + fitted + " × " + memoryMib + " = " + fitted * memoryMib + " MiB of the " + budgetMib
+                + " MiB budget reserved (pool: " + pool.reservedMib() + " MiB reserved, " + pool.liveInstances()
+                + " live); the minimum asked for " + asked + ", the rest had no room.");
+        if (fitted > 0) {
+            double mean = java.util.Arrays.stream(privateMib).average().orElseThrow();
+            b.note(String.format("Measured from the host: %.1f MiB private per instance on average (smaps_rollup of "
+                    + "each %s process: Private_Clean + Private_Dirty, guest RAM touched so far included), "
+                    + "%.0f %% of the %d MiB reserved for it.", mean, engine.equals("process") ? "agent JVM" : "QEMU",
+                    100 * mean / memoryMib, memoryMib));
+        }
+        b.note("The instances are restored from the function snapshot (function loaded and initialised) and have not "
+                + "served a call: a call faults in more of the guest's pages.");
+    }
+
+    private static String table(String engine, int budgetMib, int memoryMib, int fitted, List<Smaps.Private> m) {
+        StringBuilder t = new StringBuilder(String.format("%s, budget %d MiB, %d MiB per instance: %d instances%n%n",
+                engine, budgetMib, memoryMib, fitted));
+        t.append("| instance | private MiB | Rss MiB | Pss MiB |\n|---:|---:|---:|---:|\n");
+        for (int i = 0; i < m.size(); i++) {
+            Smaps.Private p = m.get(i);
+            t.append(String.format("| %d | %.1f | %.1f | %.1f |%n", i + 1, mib(p.totalKiB()), mib(p.rssKiB()),
+                    mib(p.pssKiB())));
+        }
+        return t.toString();
+    }
+
+    private static double mib(long kib) {
+        return Math.round(kib / 1024.0 * 100) / 100.0;
+    }
+
+    private static void say(String s) {
+        System.out.println("[density] " + s);
+        System.out.flush();
+    }
+}

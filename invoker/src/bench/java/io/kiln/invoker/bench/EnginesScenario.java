@@ -1,0 +1,262 @@
+package io.kiln.invoker.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kiln.bench.report.ScenarioResult;
+import io.kiln.bench.report.ScenarioResult.Memory;
+import io.kiln.bench.report.ScenarioResult.Metric;
+import io.kiln.bench.report.ScenarioResult.Throughput;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * {@link EnginesBench}'s raw results (a directory of {@code engine-*.json}) as one
+ * {@link ScenarioResult}: scenario {@code path} on the host, {@code path-lab} in the nested lab.
+ * Read from the files rather than from the running harness, so the lab's results are mapped on
+ * the host, and a run cut short still gives what it measured.
+ *
+ * <p>Metric ids (ms): {@code boot-to-ready}, {@code base-snapshot}, {@code function-snapshot}
+ * (one sample per deploy), {@code cold-call} (as the caller saw it), {@code restore-to-result}
+ * (the invoker's start + first INVOKE → RESULT, without its queueing), {@code
+ * restore-engine-share} (snapshot files → vCPUs running), {@code warm-call}; throughput per
+ * caller count; memory rows per idle instance (MiB).
+ */
+final class EnginesScenario {
+
+    private static final double KIB_PER_MIB = 1024;
+
+    private EnginesScenario() {
+    }
+
+    static ScenarioResult from(Path dir, String scenario, String where, boolean quick) throws IOException {
+        Map<String, JsonNode> runs = read(dir);
+        if (runs.isEmpty()) {
+            throw new IOException("no engine-*.json in " + dir + ": the harness measured nothing");
+        }
+        List<String> engines = EnginesTable.order(runs.keySet());
+        ScenarioResult.Builder b = ScenarioResult.builder(scenario, title(where, engines), where).quick(quick);
+        JsonNode first = runs.get(engines.get(0));
+        first.path("parameters").fields().forEachRemaining(p -> b.parameter(p.getKey(), value(p.getValue())));
+        b.environment("machine", first.path("host").asText());
+        for (String engine : engines) {
+            JsonNode run = runs.get(engine);
+            b.engine(engine);
+            if (run.hasNonNull("engineReason")) {
+                b.environment("engine " + engine, run.path("engineReason").asText());
+            }
+            if (run.has("error")) {
+                b.note(engine + " FAILED at " + run.path("error").asText() + " (its rows hold what it measured before)");
+            }
+            metrics(b, engine, run);
+            throughput(b, engine, run);
+            memory(b, engine, run);
+        }
+        notes(b, where, runs, engines);
+        b.table(EnginesTable.render(dir) + throughputTable(runs, engines));
+        ScenarioResult r = b.build();
+        // The harness's own time span, not this mapping's.
+        Instant start = runs.values().stream().map(n -> Instant.parse(n.path("started").asText()))
+                .min(Instant::compareTo).orElseThrow();
+        Instant end = runs.values().stream().filter(n -> n.hasNonNull("ended"))
+                .map(n -> Instant.parse(n.path("ended").asText())).max(Instant::compareTo).orElse(start);
+        return new ScenarioResult(r.scenario(), r.title(), r.where(), r.engines(), r.quick(), start.toString(),
+                Duration.between(start, end).toMillis() / 1000.0, r.parameters(), r.environment(), r.metrics(),
+                r.samples(), r.throughput(), r.memory(), r.notes(), r.table());
+    }
+
+    private static Map<String, JsonNode> read(Path dir) throws IOException {
+        Map<String, JsonNode> runs = new LinkedHashMap<>();
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().matches("engine-.*\\.json")).sorted().toList();
+        }
+        for (Path f : files) {
+            JsonNode n = EnginesBench.JSON.readTree(f.toFile());
+            runs.put(n.path("engine").asText(), n);
+        }
+        return runs;
+    }
+
+    private static String title(String where, List<String> engines) {
+        return "The whole call path through the real invoker (" + (where.equals("lab") ? "nested KVM lab" : "host")
+                + ": " + String.join(", ", engines) + "): boot, snapshots, cold and warm calls, throughput";
+    }
+
+    private static Object value(JsonNode n) {
+        if (n.isIntegralNumber()) {
+            return n.asLong();
+        }
+        if (n.isNumber()) {
+            return n.asDouble();
+        }
+        if (n.isArray()) {
+            return StreamSupport.stream(n.spliterator(), false).map(EnginesScenario::value).toList();
+        }
+        return n.asText();
+    }
+
+    private static void metrics(ScenarioResult.Builder b, String engine, JsonNode run) {
+        single(b, "boot-to-ready", "boot → READY (the base snapshot's boot)", engine,
+                EnginesTable.progress(run.path("deploy"), EnginesTable.RUNTIME_READY));
+        single(b, "base-snapshot", "base snapshot (after READY)", engine, EnginesTable.baseSnapshot(run));
+        List<Double> fn = new ArrayList<>();
+        for (String deploy : List.of("deploy", "deployWarm")) {
+            EnginesTable.progress(run.path(deploy), EnginesTable.FUNCTION_READY).ifPresent(fn::add);
+        }
+        sampled(b, "function-snapshot", "function snapshot (restore base, LOAD, init, snapshot), per deploy", engine,
+                fn.stream().mapToDouble(Double::doubleValue).toArray());
+        sampled(b, "cold-call", "cold call: restore from the function snapshot → first RESULT, as the caller saw it",
+                engine, cold(run, c -> c.path("latencyUs").asLong()));
+        sampled(b, "restore-to-result", "cold call inside the invoker: start + first INVOKE → RESULT", engine,
+                cold(run, c -> c.path("startUs").asLong() + c.path("invokeUs").asLong()));
+        sampled(b, "restore-engine-share", "the engine's share of a restore: snapshot files → vCPUs running", engine,
+                cold(run, c -> c.path("engineUs").asLong()));
+        sampled(b, "warm-call", "warm call, sequential, one caller", engine,
+                ms(StreamSupport.stream(run.path("warm").path("latencyUs").spliterator(), false)
+                        .mapToLong(JsonNode::asLong).toArray()));
+    }
+
+    private static void single(ScenarioResult.Builder b, String id, String label, String engine, OptionalDouble v) {
+        v.ifPresent(x -> b.sampled(id, label, engine, "ms", new double[]{x}));
+    }
+
+    private static void sampled(ScenarioResult.Builder b, String id, String label, String engine, double[] v) {
+        if (v.length > 0) {
+            b.sampled(id, label, engine, "ms", v);
+        }
+    }
+
+    /** Cold calls' values in ms; a negative one (an engine that does not report that part) is left out. */
+    private static double[] cold(JsonNode run, java.util.function.ToLongFunction<JsonNode> f) {
+        return ms(StreamSupport.stream(run.path("cold").spliterator(), false).mapToLong(f).filter(x -> x >= 0)
+                .toArray());
+    }
+
+    private static double[] ms(long[] us) {
+        double[] ms = new double[us.length];
+        for (int i = 0; i < us.length; i++) {
+            ms[i] = us[i] / 1000.0;
+        }
+        return ms;
+    }
+
+    private static void throughput(ScenarioResult.Builder b, String engine, JsonNode run) {
+        for (JsonNode t : run.path("throughput")) {
+            double[] latency = ms(StreamSupport.stream(t.path("latencyUs").spliterator(), false)
+                    .mapToLong(JsonNode::asLong).toArray());
+            if (latency.length == 0) {
+                continue;
+            }
+            Metric m = Metric.of("throughput", "", engine, "ms", latency);
+            b.throughput(new Throughput(engine, t.path("callers").asInt(), latency.length / t.path("seconds").asDouble(),
+                    latency.length, m.p50(), m.p99(), m.p999()));
+        }
+    }
+
+    /**
+     * One row per idle instance. Where each instance has its own process (QEMU, an agent JVM),
+     * that process's memory, guest RAM included. Otherwise (the Java engine's VMM host processes
+     * and their jailers, or VMs inside the invoker JVM) every row is an equal share of the whole:
+     * the processes' private memory plus the invoker JVM's growth per instance.
+     */
+    static List<Memory> memoryRows(String engine, JsonNode run) {
+        if (!EnginesTable.measuredIdle(run)) {
+            return List.of();
+        }
+        int n = EnginesTable.instances(run);
+        JsonNode children = run.path("memory").path("idle").path("children");
+        List<Memory> rows = new ArrayList<>();
+        if (children.size() == n) {
+            int i = 0;
+            for (JsonNode c : children) {
+                rows.add(new Memory(engine, ++i, mib(sum(c, "PrivateCleanKiB") + sum(c, "PrivateDirtyKiB")),
+                        mib(sum(c, "RssKiB")), mib(sum(c, "PssKiB"))));
+            }
+            return rows;
+        }
+        double privateMib = Math.round(EnginesTable.totalPerInstance(run).orElseThrow() * 100) / 100.0;
+        double rss = 0;
+        double pss = 0;
+        for (JsonNode c : children) {
+            rss += sum(c, "RssKiB");
+            pss += sum(c, "PssKiB");
+        }
+        for (int i = 1; i <= n; i++) {
+            rows.add(new Memory(engine, i, privateMib, mib(rss / n), mib(pss / n)));
+        }
+        return rows;
+    }
+
+    private static void memory(ScenarioResult.Builder b, String engine, JsonNode run) {
+        memoryRows(engine, run).forEach(b::memory);
+    }
+
+    /** A process's guest RAM part plus the rest, for one smaps field. */
+    private static double sum(JsonNode process, String field) {
+        return process.path("guest" + field).asDouble() + process.path("rest" + field).asDouble();
+    }
+
+    private static double mib(double kib) {
+        return Math.round(kib / KIB_PER_MIB * 100) / 100.0;
+    }
+
+    private static void notes(ScenarioResult.Builder b, String where, Map<String, JsonNode> runs, List<String> engines) {
+        if (where.equals("lab")) {
+            b.note("Every engine ran inside the nested lab, one after the other (a TCG guest of this machine with "
+                    + "nested KVM): compare the engines side by side; the absolute times are the lab's, not hardware's.");
+        }
+        b.note("boot-to-ready and base-snapshot are one deploy's (n = 1); function-snapshot has one sample per "
+                + "function deployed (the cold and the warm function).");
+        for (String e : engines) {
+            JsonNode run = runs.get(e);
+            int idle = run.path("parameters").path("idle").asInt(EnginesTable.instances(run));
+            if (run.path("throughput").size() > 0) {
+                b.note(e + ": throughput rows are warm calls on the same " + idle + " kept instances (the function's "
+                        + "minimum = maximum, maxConcurrency " + run.path("parameters").path("maxConcurrency").asText("?")
+                        + "): callers beyond " + idle + " wait in the function's queue, so those rows measure " + idle
+                        + " instances under queueing, not more instances.");
+            }
+            for (JsonNode t : run.path("throughput")) {
+                if (t.path("coldStarts").asInt() > 0) {
+                    b.note(e + ": " + t.path("coldStarts").asInt() + " of the calls at " + t.path("callers").asInt()
+                            + " callers started an instance (an instance was lost and replaced).");
+                }
+            }
+            JsonNode children = run.path("memory").path("idle").path("children");
+            if (EnginesTable.measuredIdle(run) && children.size() != EnginesTable.instances(run)) {
+                b.note(e + ": its " + EnginesTable.instances(run) + " idle instances ran in " + children.size()
+                        + " processes (VMM hosts, jailers): each memory row is an equal share of their private memory "
+                        + "plus the invoker JVM's growth per instance.");
+            }
+        }
+    }
+
+    private static String throughputTable(Map<String, JsonNode> runs, List<String> engines) {
+        StringBuilder t = new StringBuilder();
+        for (String e : engines) {
+            for (JsonNode r : runs.get(e).path("throughput")) {
+                long[] us = StreamSupport.stream(r.path("latencyUs").spliterator(), false).mapToLong(JsonNode::asLong)
+                        .toArray();
+                if (us.length == 0) {
+                    continue;
+                }
+                Metric m = Metric.of("throughput", "", e, "ms", ms(us));
+                t.append(String.format("| %s | %d | %d | %d | %.1f | %.2f | %.2f | %.2f |%n", e,
+                        r.path("callers").asInt(), r.path("instances").asInt(), us.length,
+                        us.length / r.path("seconds").asDouble(), m.p50(), m.p99(), m.p999()));
+            }
+        }
+        return t.isEmpty() ? "" : "\n| engine | callers | instances | calls | calls/s | p50 ms | p99 ms | p99.9 ms |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|\n" + t;
+    }
+}
