@@ -351,7 +351,9 @@ public final class EnginesBench {
         String marker = engine.equals("process") ? "kiln-agent.jar"
                 : engine.startsWith("kvm") ? "io.kiln.microvm.group.VmHostMain" : "qemu-system";
         for (long pid : Smaps.children(marker)) {
-            children.addObject().put("pid", pid).setAll(split(Smaps.read(pid, guestRam)));
+            // The parent ties a jailed VMM to its jailer: one instance's processes.
+            long ppid = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
+            children.addObject().put("pid", pid).put("ppid", ppid).setAll(split(Smaps.read(pid, guestRam)));
         }
         say("  memory: " + m);
         return m;

@@ -164,46 +164,58 @@ final class EnginesScenario {
     }
 
     /**
-     * One row per idle instance. Where each instance has its own process (QEMU, an agent JVM),
-     * that process's memory, guest RAM included. Otherwise (the Java engine's VMM host processes
-     * and their jailers, or VMs inside the invoker JVM) every row is an equal share of the whole:
-     * the processes' private memory plus the invoker JVM's growth per instance.
+     * One row per idle instance. Where the instances' processes (a QEMU or an agent JVM, with its
+     * jailer if jailed: a process and its descendants among them) come one group per instance,
+     * each group's private memory, guest RAM included. Otherwise (the Java engine's VMM host
+     * processes holding several VMs, or VMs inside the invoker JVM) every row is an equal share of
+     * the whole: the processes' private memory plus the invoker JVM's growth per instance.
      */
     static List<Memory> memoryRows(String engine, JsonNode run) {
         if (!EnginesTable.measuredIdle(run)) {
             return List.of();
         }
         int n = EnginesTable.instances(run);
-        JsonNode children = run.path("memory").path("idle").path("children");
+        List<List<JsonNode>> groups = instanceGroups(run.path("memory").path("idle").path("children"));
         List<Memory> rows = new ArrayList<>();
-        if (children.size() == n) {
+        if (groups.size() == n) {
             int i = 0;
-            for (JsonNode c : children) {
-                rows.add(new Memory(engine, ++i, mib(sum(c, "PrivateCleanKiB") + sum(c, "PrivateDirtyKiB")),
-                        mib(sum(c, "RssKiB")), mib(sum(c, "PssKiB"))));
+            for (List<JsonNode> g : groups) {
+                rows.add(new Memory(engine, ++i, mib(sum(g, "PrivateCleanKiB") + sum(g, "PrivateDirtyKiB")),
+                        mib(sum(g, "RssKiB")), mib(sum(g, "PssKiB"))));
             }
             return rows;
         }
         double privateMib = Math.round(EnginesTable.totalPerInstance(run).orElseThrow() * 100) / 100.0;
-        double rss = 0;
-        double pss = 0;
-        for (JsonNode c : children) {
-            rss += sum(c, "RssKiB");
-            pss += sum(c, "PssKiB");
-        }
+        List<JsonNode> all = groups.stream().flatMap(List::stream).toList();
         for (int i = 1; i <= n; i++) {
-            rows.add(new Memory(engine, i, privateMib, mib(rss / n), mib(pss / n)));
+            rows.add(new Memory(engine, i, privateMib, mib(sum(all, "RssKiB") / n), mib(sum(all, "PssKiB") / n)));
         }
         return rows;
+    }
+
+    /** The measured processes grouped under the topmost one among them (a jailer with its VMM), in pid order. */
+    static List<List<JsonNode>> instanceGroups(JsonNode children) {
+        Map<Long, JsonNode> byPid = new LinkedHashMap<>();
+        children.forEach(c -> byPid.put(c.path("pid").asLong(), c));
+        Map<Long, List<JsonNode>> groups = new java.util.TreeMap<>();
+        for (JsonNode c : children) {
+            long top = c.path("pid").asLong();
+            for (int hops = 0; hops < byPid.size() && byPid.containsKey(byPid.get(top).path("ppid").asLong(-1)); hops++) {
+                top = byPid.get(top).path("ppid").asLong();
+            }
+            groups.computeIfAbsent(top, k -> new ArrayList<>()).add(c);
+        }
+        return new ArrayList<>(groups.values());
     }
 
     private static void memory(ScenarioResult.Builder b, String engine, JsonNode run) {
         memoryRows(engine, run).forEach(b::memory);
     }
 
-    /** A process's guest RAM part plus the rest, for one smaps field. */
-    private static double sum(JsonNode process, String field) {
-        return process.path("guest" + field).asDouble() + process.path("rest" + field).asDouble();
+    /** Processes' guest RAM part plus the rest, for one smaps field. */
+    private static double sum(List<JsonNode> processes, String field) {
+        return processes.stream().mapToDouble(p -> p.path("guest" + field).asDouble() + p.path("rest" + field)
+                .asDouble()).sum();
     }
 
     private static double mib(double kib) {
@@ -221,10 +233,10 @@ final class EnginesScenario {
             JsonNode run = runs.get(e);
             int idle = run.path("parameters").path("idle").asInt(EnginesTable.instances(run));
             if (run.path("throughput").size() > 0) {
-                b.note(e + ": throughput rows are warm calls on the same " + idle + " kept instances (the function's "
+                b.note(e + ": throughput rows are warm calls on the same " + instances(idle) + " (the function's "
                         + "minimum = maximum, maxConcurrency " + run.path("parameters").path("maxConcurrency").asText("?")
-                        + "): callers beyond " + idle + " wait in the function's queue, so those rows measure " + idle
-                        + " instances under queueing, not more instances.");
+                        + "): callers beyond " + idle + " wait in the function's queue, so those rows measure "
+                        + instances(idle) + " under queueing, not more instances.");
             }
             for (JsonNode t : run.path("throughput")) {
                 if (t.path("coldStarts").asInt() > 0) {
@@ -232,13 +244,26 @@ final class EnginesScenario {
                             + " callers started an instance (an instance was lost and replaced).");
                 }
             }
-            JsonNode children = run.path("memory").path("idle").path("children");
-            if (EnginesTable.measuredIdle(run) && children.size() != EnginesTable.instances(run)) {
-                b.note(e + ": its " + EnginesTable.instances(run) + " idle instances ran in " + children.size()
-                        + " processes (VMM hosts, jailers): each memory row is an equal share of their private memory "
-                        + "plus the invoker JVM's growth per instance.");
+            if (EnginesTable.measuredIdle(run)) {
+                int instances = EnginesTable.instances(run);
+                JsonNode children = run.path("memory").path("idle").path("children");
+                int groups = instanceGroups(children).size();
+                if (groups != instances) {
+                    b.note(e + ": its " + instances + " idle instances ran in " + children.size() + " processes ("
+                            + groups + " once jailers count with their VMM): each memory row is an equal share of their private "
+                            + "memory plus the invoker JVM's growth per instance.");
+                } else {
+                    EnginesTable.jvmPerInstance(run).ifPresent(jvm -> b.note(String.format("%s: each memory row is one "
+                            + "instance's %s, guest RAM included; the invoker JVM's own growth per instance, not in "
+                            + "them, was %.2f MiB.", e, children.size() > groups ? "process and its jailer" : "process",
+                            jvm)));
+                }
             }
         }
+    }
+
+    private static String instances(int n) {
+        return n + (n == 1 ? " kept instance" : " kept instances");
     }
 
     private static String throughputTable(Map<String, JsonNode> runs, List<String> engines) {

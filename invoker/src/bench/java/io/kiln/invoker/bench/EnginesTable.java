@@ -253,7 +253,7 @@ final class EnginesTable {
      * heap in use after a GC (with a pre-touched heap, growth of the heap does not show as private
      * memory), over the number of instances.
      */
-    private static OptionalDouble jvmPerInstance(JsonNode n) {
+    static OptionalDouble jvmPerInstance(JsonNode n) {
         if (!measuredIdle(n)) {
             return OptionalDouble.empty();
         }

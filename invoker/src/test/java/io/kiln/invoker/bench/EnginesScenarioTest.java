@@ -1,5 +1,6 @@
 package io.kiln.invoker.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.bench.report.ScenarioResult;
 import io.kiln.bench.report.ScenarioResult.Memory;
 import io.kiln.bench.report.ScenarioResult.Metric;
@@ -141,6 +142,8 @@ class EnginesScenarioTest {
         List<Memory> qemu = r.memory().stream().filter(m -> m.engine().equals("qemu-tcg")).toList();
         assertEquals(List.of(new Memory("qemu-tcg", 1, 81.0, 100.0, 90.0), new Memory("qemu-tcg", 2, 50.0, 50.0, 50.0)),
                 qemu);
+        assertTrue(r.notes().contains("qemu-tcg: each memory row is one instance's process, guest RAM included; the "
+                + "invoker JVM's own growth per instance, not in them, was 0.00 MiB."), r.notes().toString());
     }
 
     @Test
@@ -149,8 +152,26 @@ class EnginesScenarioTest {
         // JVM +4096 KiB, guest 16384 KiB, the rest 82120 KiB: 102600 KiB over 2 instances.
         List<Memory> kvm = r.memory().stream().filter(m -> m.engine().equals("kvm")).toList();
         assertEquals(List.of(new Memory("kvm", 1, 50.1, 48.83, 0.0), new Memory("kvm", 2, 50.1, 48.83, 0.0)), kvm);
-        assertTrue(r.notes().contains("kvm: its 2 idle instances ran in 4 processes (VMM hosts, jailers): each "
-                + "memory row is an equal share of their private memory plus the invoker JVM's growth per instance."));
+        assertTrue(r.notes().contains("kvm: its 2 idle instances ran in 4 processes (4 once jailers count with their "
+                + "VMM): each memory row is an equal share of their private memory plus the invoker JVM's growth per "
+                + "instance."), r.notes().toString());
+    }
+
+    @Test
+    void aJailedVmmCountsWithItsJailer() throws IOException {
+        JsonNode run = EnginesBench.JSON.readTree("""
+                {"memory": {"instances": 2, "none": {"jvm": {"restPrivateDirtyKiB": 1000}},
+                  "idle": {"jvm": {"restPrivateDirtyKiB": 3048}, "children": [
+                    {"pid": 20, "ppid": 1, "restPrivateDirtyKiB": 100, "restRssKiB": 1000, "restPssKiB": 200},
+                    {"pid": 11, "ppid": 10, "guestPrivateDirtyKiB": 1024, "restPrivateDirtyKiB": 2048},
+                    {"pid": 10, "ppid": 1, "restPrivateDirtyKiB": 100},
+                    {"pid": 21, "ppid": 20, "restPrivateCleanKiB": 1024, "restRssKiB": 2048, "restPssKiB": 1024}]}}}
+                """);
+        assertEquals(List.of(List.of(11L, 10L), List.of(20L, 21L)), EnginesScenario.instanceGroups(
+                run.path("memory").path("idle").path("children")).stream()
+                .map(g -> g.stream().map(c -> c.path("pid").asLong()).toList()).toList());
+        assertEquals(List.of(new Memory("qemu-kvm", 1, 3.1, 0, 0), new Memory("qemu-kvm", 2, 1.1, 2.98, 1.2)),
+                EnginesScenario.memoryRows("qemu-kvm", run));
     }
 
     @Test
