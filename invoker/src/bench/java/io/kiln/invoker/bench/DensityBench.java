@@ -108,7 +108,9 @@ public final class DensityBench {
                 b.sampled("instance-private", "private memory per idle instance (smaps_rollup)", engine, "MiB",
                         privateMib);
             }
-            notes(b, engine, budgetMib, memoryMib, asked, fitted, pool, privateMib);
+            double[] pssMib = measured.stream().mapToDouble(p -> mib(p.pssKiB())).toArray();
+            notes(b, engine, budgetMib, memoryMib, asked, fitted, pool, privateMib, pssMib,
+                    invoker.engine().engine().vmOverheadMib());
             b.table(table(engine, budgetMib, memoryMib, fitted, measured));
         } finally {
             if (!FileTrees.deleteQuietly(data)) {
@@ -146,7 +148,8 @@ public final class DensityBench {
     }
 
     private static void notes(ScenarioResult.Builder b, String engine, int budgetMib, int memoryMib, int asked,
-                              int fitted, CallDispatcher.PoolState pool, double[] privateMib) {
+                              int fitted, CallDispatcher.PoolState pool, double[] privateMib, double[] pssMib,
+                              int vmOverheadMib) {
         b.note("The invoker accounts each instance at its function's memory, " + memoryMib + " MiB (the guest's RAM): "
                 + fitted + " × " + memoryMib + " = " + fitted * memoryMib + " MiB of the " + budgetMib
                 + " MiB budget reserved (pool: " + pool.reservedMib() + " MiB reserved, " + pool.liveInstances()
@@ -157,7 +160,13 @@ public final class DensityBench {
                     + "each %s process: Private_Clean + Private_Dirty, guest RAM touched so far included), "
                     + "%.0f %% of the %d MiB reserved for it.", mean, engine.equals("process") ? "agent JVM" : "QEMU",
                     100 * mean / memoryMib, memoryMib));
+            b.note(String.format("Pss (each page shared by n processes counted 1/n in each: the clones share the "
+                    + "snapshot's memory file they all read, and the QEMU binary) is %.1f MiB per instance on average; "
+                    + "Rss counts the shared pages in full, in every process.",
+                    java.util.Arrays.stream(pssMib).average().orElseThrow()));
         }
+        b.note("The budget counts guest memory only; the engine declares " + vmOverheadMib + " MiB more per VM "
+                + "(its VMM's own memory), which a jailed VM's cgroup limit allows for but the budget does not count.");
         b.note("The instances are restored from the function snapshot (function loaded and initialised) and have not "
                 + "served a call: a call faults in more of the guest's pages.");
     }
