@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * {@code /proc/PID/smaps_rollup}: Private_Clean + Private_Dirty, Rss and Pss.
  *
  * <pre>
- *   DensityBench --json FILE [--engine qemu-tcg] [--budget MIB] [--memory MIB] [--quick]
+ *   DensityBench --json FILE [--engines qemu-tcg,process] [--budget MIB] [--memory MIB] [--quick]
  * </pre>
  *
  * The invoker accounts each instance at its function's memory (the guest's RAM size); the
@@ -40,14 +40,14 @@ public final class DensityBench {
     private static final long START_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     public static void main(String[] args) throws Exception {
-        String engine = "qemu-tcg";
+        List<String> engines = List.of("qemu-tcg");
         int budgetMib = 2048;
         int memoryMib = 256;
         boolean quick = false;
         Path json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--engine" -> engine = args[++i];
+                case "--engines" -> engines = List.of(args[++i].split(","));
                 case "--budget" -> budgetMib = Integer.parseInt(args[++i]);
                 case "--memory" -> memoryMib = Integer.parseInt(args[++i]);
                 case "--quick" -> quick = true;
@@ -58,27 +58,40 @@ public final class DensityBench {
         if (json == null) {
             throw new IllegalArgumentException("--json FILE is required");
         }
-        ScenarioResult r = measure(engine, budgetMib, memoryMib, quick);
-        r.write(json);
-        System.out.print(r.table());
-        System.out.println("[density] written to " + json);
-    }
-
-    private static ScenarioResult measure(String engine, int budgetMib, int memoryMib, boolean quick)
-            throws Exception {
         // Two more than fit by the invoker's own accounting: the pool must refuse them.
         int asked = budgetMib / memoryMib + 2;
-        ScenarioResult.Builder b = ScenarioResult.builder("density",
-                "Idle warm instances of one function in a " + budgetMib + " MiB memory budget, host (" + engine + ")",
-                "host").quick(quick).engine(engine).parameter("budgetMib", budgetMib)
-                .parameter("memoryMib", memoryMib).parameter("minInstancesAsked", asked)
-                .environment("machine", EnginesTable.machine());
+        ScenarioResult.Builder b = ScenarioResult.builder("density", "Idle warm instances of one function in a "
+                        + budgetMib + " MiB memory budget, host (" + String.join(", ", engines) + ")", "host")
+                .quick(quick).parameter("budgetMib", budgetMib).parameter("memoryMib", memoryMib)
+                .parameter("minInstancesAsked", asked).environment("machine", EnginesTable.machine());
+        StringBuilder table = new StringBuilder();
+        int failed = 0;
+        for (String engine : engines) {
+            b.engine(engine);
+            try {
+                table.append(measure(b, engine, budgetMib, memoryMib, asked)).append('\n');
+            } catch (Exception | Error e) {
+                failed++;
+                b.note(engine + " FAILED: " + e);
+                say(engine + " FAILED: " + e);
+                e.printStackTrace();
+            }
+        }
+        ScenarioResult r = b.table(table.toString()).build();
+        r.write(json);
+        System.out.print(r.table());
+        say(failed + " of " + engines.size() + " engines failed; written to " + json);
+        System.exit(failed == 0 ? 0 : 1);
+    }
+
+    /** One engine's count and memory rows into {@code b}; returns its Markdown table. */
+    private static String measure(ScenarioResult.Builder b, String engine, int budgetMib, int memoryMib, int asked)
+            throws Exception {
         Path data = Files.createTempDirectory("kiln-density-bench-");
         try (Invoker invoker = Invoker.start(InvokerConfig.defaults(data).withEngine(engine)
                 .withMemoryBudgetMib(budgetMib).withStartTimeouts(Duration.ofMinutes(4), Duration.ofMinutes(1)),
                 new SimpleMeterRegistry())) {
             b.environment("engine " + engine, invoker.engine().reason() + "; " + invoker.engine().engine());
-            b.parameter("vmOverheadMib", invoker.engine().engine().vmOverheadMib());
             say("engine " + invoker.engine().engine() + "; budget " + budgetMib + " MiB, " + memoryMib
                     + " MiB per instance, asking for " + asked);
             invoker.deploy("dense", new ByteArrayInputStream(Fixtures.functions()),
@@ -111,14 +124,13 @@ public final class DensityBench {
             double[] pssMib = measured.stream().mapToDouble(p -> mib(p.pssKiB())).toArray();
             notes(b, engine, budgetMib, memoryMib, asked, fitted, pool, privateMib, pssMib,
                     invoker.engine().engine().vmOverheadMib());
-            b.table(table(engine, budgetMib, memoryMib, fitted, measured));
+            return table(engine, budgetMib, memoryMib, fitted, measured);
         } finally {
             if (!FileTrees.deleteQuietly(data)) {
                 Thread.sleep(2000); // agent processes delete their own work directories as they exit
                 FileTrees.deleteQuietly(data);
             }
         }
-        return b.build();
     }
 
     /** Live instances, once none has been added or lost for {@link #STILL_NANOS} and none is still starting. */
@@ -150,25 +162,31 @@ public final class DensityBench {
     private static void notes(ScenarioResult.Builder b, String engine, int budgetMib, int memoryMib, int asked,
                               int fitted, CallDispatcher.PoolState pool, double[] privateMib, double[] pssMib,
                               int vmOverheadMib) {
-        b.note("The invoker accounts each instance at its function's memory, " + memoryMib + " MiB (the guest's RAM): "
-                + fitted + " × " + memoryMib + " = " + fitted * memoryMib + " MiB of the " + budgetMib
-                + " MiB budget reserved (pool: " + pool.reservedMib() + " MiB reserved, " + pool.liveInstances()
-                + " live); the minimum asked for " + asked + ", the rest had no room.");
+        boolean vm = !engine.equals("process");
+        b.note(engine + ": the invoker accounts each instance at its function's memory, " + memoryMib + " MiB ("
+                + (vm ? "the guest's RAM" : "its -Xmx is three quarters of it") + "): " + fitted + " × " + memoryMib + " = "
+                + fitted * memoryMib + " MiB of the " + budgetMib + " MiB budget reserved (pool: " + pool.reservedMib()
+                + " MiB reserved, " + pool.liveInstances() + " live); the minimum asked for " + asked
+                + ", the rest had no room.");
         if (fitted > 0) {
             double mean = java.util.Arrays.stream(privateMib).average().orElseThrow();
-            b.note(String.format("Measured from the host: %.1f MiB private per instance on average (smaps_rollup of "
-                    + "each %s process: Private_Clean + Private_Dirty, guest RAM touched so far included), "
-                    + "%.0f %% of the %d MiB reserved for it.", mean, engine.equals("process") ? "agent JVM" : "QEMU",
+            b.note(String.format("%s: measured from the host, %.1f MiB private per instance on average (smaps_rollup "
+                            + "of each %s: Private_Clean + Private_Dirty%s), %.0f %% of the %d MiB reserved for it.",
+                    engine, mean, vm ? "QEMU" : "agent JVM", vm ? ", the guest RAM it has touched included" : "",
                     100 * mean / memoryMib, memoryMib));
-            b.note(String.format("Pss (each page shared by n processes counted 1/n in each: the clones share the "
-                    + "snapshot's memory file they all read, and the QEMU binary) is %.1f MiB per instance on average; "
-                    + "Rss counts the shared pages in full, in every process.",
+            b.note(String.format("%s: Pss (a page shared by n processes counts 1/n in each: %s) is %.1f MiB per "
+                            + "instance on average; Rss counts shared pages in full, in every process.", engine,
+                    vm ? "the clones share the snapshot's memory file they all read, and QEMU's code"
+                            : "the JVMs share libjvm.so, the CDS archive and the jars",
                     java.util.Arrays.stream(pssMib).average().orElseThrow()));
         }
-        b.note("The budget counts guest memory only; the engine declares " + vmOverheadMib + " MiB more per VM "
-                + "(its VMM's own memory), which a jailed VM's cgroup limit allows for but the budget does not count.");
-        b.note("The instances are restored from the function snapshot (function loaded and initialised) and have not "
-                + "served a call: a call faults in more of the guest's pages.");
+        if (vm) {
+            b.note(engine + ": the budget counts guest memory only; the engine declares " + vmOverheadMib
+                    + " MiB more per VM (its VMM's own memory), which a jailed VM's cgroup limit allows for.");
+        }
+        b.note(engine + ": " + (vm ? "the instances are restored from the function snapshot (function loaded and "
+                + "initialised)" : "the instances are agent JVMs started with the function loaded (no snapshot)")
+                + " and have not served a call: a call touches more memory.");
     }
 
     private static String table(String engine, int budgetMib, int memoryMib, int fitted, List<Smaps.Private> m) {
