@@ -28,8 +28,9 @@ import java.util.stream.StreamSupport;
  * <p>Metric ids (ms): {@code boot-to-ready}, {@code base-snapshot}, {@code function-snapshot}
  * (one sample per deploy), {@code cold-call} (as the caller saw it), {@code restore-to-result}
  * (the invoker's start + first INVOKE → RESULT, without its queueing), {@code
- * restore-engine-share} (snapshot files → vCPUs running), {@code warm-call}; throughput per
- * caller count; memory rows per idle instance (MiB).
+ * restore-engine-share} (snapshot files → vCPUs running), {@code warm-call}; {@code
+ * overhead-per-instance} (MiB, one sample: what an idle instance costs beyond its guest's pages);
+ * throughput per caller count; memory rows per idle instance (MiB).
  */
 final class EnginesScenario {
 
@@ -58,6 +59,9 @@ final class EnginesScenario {
                 b.note(engine + " FAILED at " + run.path("error").asText() + " (its rows hold what it measured before)");
             }
             metrics(b, engine, run);
+            EnginesTable.overheadPerInstance(run).ifPresent(mib -> b.sampled("overhead-per-instance",
+                    "private memory per idle instance beyond the guest's own pages (VMM processes, the invoker JVM's "
+                            + "growth)", engine, "MiB", new double[]{Math.round(mib * 100) / 100.0}));
             throughput(b, engine, run);
             memory(b, engine, run);
         }

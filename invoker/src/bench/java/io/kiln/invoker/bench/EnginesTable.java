@@ -263,6 +263,16 @@ final class EnginesTable {
         return OptionalDouble.of((jvmKiB(n, m.path("idle")) - baseline) / instances(n) / MIB);
     }
 
+    /**
+     * What an idle instance costs beyond the guest's own pages: the invoker JVM's growth per
+     * instance and the child processes' private memory outside guest RAM (QEMU, an agent JVM, or
+     * the Java engine's VMM host processes and jailers), per instance.
+     */
+    static OptionalDouble overheadPerInstance(JsonNode n) {
+        OptionalDouble jvm = jvmPerInstance(n);
+        return jvm.isEmpty() ? jvm : OptionalDouble.of(jvm.getAsDouble() + childRest(n).orElse(0));
+    }
+
     /** How far the JVM moved by itself between the two baselines, per instance: the error bar of the row above. */
     private static OptionalDouble jvmDrift(JsonNode n) {
         JsonNode m = n.path("memory");
@@ -328,11 +338,7 @@ final class EnginesTable {
         b.append(goal("restore → first RESULT is at least 3x faster than QEMU's", qemu, kvm, toResult, 3));
         b.append(goal("restore → first RESULT is at least 10x faster than the process engine's start (JVM start, "
                 + "LOAD, first RESULT)", process, kvm, toResult, 10));
-        // Beyond the guest's pages: the JVM's growth and, with VMM host processes, theirs outside guest RAM.
-        OptionalDouble overhead = kvm == null ? OptionalDouble.empty() : jvmPerInstance(kvm);
-        if (overhead.isPresent()) {
-            overhead = OptionalDouble.of(overhead.getAsDouble() + childRest(kvm).orElse(0));
-        }
+        OptionalDouble overhead = kvm == null ? OptionalDouble.empty() : overheadPerInstance(kvm);
         b.append("- the Java engine's per-instance overhead is under 5 MiB beyond the guest's own pages: ");
         if (overhead.isEmpty()) {
             b.append("**not measured** (").append(kvm == null ? "no kvm run" : kvm.path("error").asText("no memory "

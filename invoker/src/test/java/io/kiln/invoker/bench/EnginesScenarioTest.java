@@ -152,6 +152,10 @@ class EnginesScenarioTest {
         // JVM +4096 KiB, guest 16384 KiB, the rest 82120 KiB: 102600 KiB over 2 instances.
         List<Memory> kvm = r.memory().stream().filter(m -> m.engine().equals("kvm")).toList();
         assertEquals(List.of(new Memory("kvm", 1, 50.1, 48.83, 0.0), new Memory("kvm", 2, 50.1, 48.83, 0.0)), kvm);
+        // Beyond the guest's pages: JVM 2 MiB + the processes' 82120 KiB outside guest RAM, per instance.
+        assertArrayEquals(new double[]{42.1}, r.samples().get("kvm/overhead-per-instance"));
+        // QEMU: 1024 + 51200 and 40960 KiB outside guest RAM, the JVM unchanged.
+        assertArrayEquals(new double[]{45.5}, r.samples().get("qemu-tcg/overhead-per-instance"));
         assertTrue(r.notes().contains("kvm: its 2 idle instances ran in 4 processes (4 once jailers count with their "
                 + "VMM): each memory row is an equal share of their private memory plus the invoker JVM's growth per "
                 + "instance."), r.notes().toString());
