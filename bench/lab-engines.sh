@@ -12,12 +12,14 @@
 #                        [--timeout SEC] [--host]
 #     engines: qemu-kvm, qemu-tcg, process, kvm (the Java engine, VMs in jailed VMM host
 #     processes), kvm-group (host processes, no jail), kvm-in-gateway (VMs in the invoker's JVM)
-#     --json FILE  the run as one ScenarioResult (bench/report; scenario path-lab, or path with
-#                  --host), mapped on the host from the lab's raw results, so a lab cut short by
-#                  its timeout still reports what it measured; raw results beside it, in DIR/path-lab/
+#     --json FILE  the run as one ScenarioResult (bench/report; scenario path-lab, where lab, or
+#                  host with --host), mapped on the host from the lab's raw results, so a lab cut
+#                  short by its timeout still reports what it measured; raw results beside it, in
+#                  DIR/path-lab/
 #     --quick      kvm and qemu-kvm only, 3 cold, 100 warm, 2 kept instances, callers 1, 2, 8 for
 #                  3 s each (32 callers left out: too slow under the lab's TCG): about 8 minutes
-#     --host       no lab: run on this machine (e.g. --engines process,qemu-tcg, to try the harness)
+#     --host       no lab: run on this machine (with hardware KVM: the engines' real numbers; else
+#                  e.g. --engines process,qemu-tcg, to try the harness)
 #
 # Full: the three engines, 10 cold calls, 1,000 warm calls, 4 kept instances, callers 1, 2, 8
 # and 32 for 5 s each: about 20 minutes, under the lab's 25-minute timeout. Builds what it needs
@@ -54,7 +56,9 @@ if [ "$quick" = 1 ]; then
 else
   : "${engines:=qemu-kvm,process,kvm}" "${cold:=10}" "${warm:=1000}" "${idle:=4}" "${callers:=1,2,8,32}" "${seconds:=5}" "${timeout:=1500}"
 fi
-scenario=$([ "$host" = 1 ] && echo path || echo path-lab)
+# Always scenario path-lab (kvm and qemu-kvm side by side); on a host with hardware KVM,
+# bench/run-all.sh runs it there with --host, and the result says where.
+scenario=path-lab
 where=$([ "$host" = 1 ] && echo host || echo lab)
 
 . bench/invoker-prepare.sh
