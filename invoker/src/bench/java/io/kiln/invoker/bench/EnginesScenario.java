@@ -168,8 +168,10 @@ final class EnginesScenario {
     }
 
     /**
-     * One row per idle instance. Where the instances' processes (a QEMU or an agent JVM, with its
-     * jailer if jailed: a process and its descendants among them) come one group per instance,
+     * One row per idle instance. Only processes that came with the instances count (not in the
+     * no-instance baseline: other functions' VMM host processes are not theirs). Where those
+     * processes (a QEMU or an agent JVM, with its jailer if jailed: a process and its descendants
+     * among them) come one group per instance,
      * each group's private memory, guest RAM included. Otherwise (the Java engine's VMM host
      * processes holding several VMs, or VMs inside the invoker JVM) every row is an equal share of
      * the whole: the processes' private memory plus the invoker JVM's growth per instance.
@@ -179,7 +181,7 @@ final class EnginesScenario {
             return List.of();
         }
         int n = EnginesTable.instances(run);
-        List<List<JsonNode>> groups = instanceGroups(run.path("memory").path("idle").path("children"));
+        List<List<JsonNode>> groups = instanceGroups(EnginesTable.instanceProcesses(run));
         List<Memory> rows = new ArrayList<>();
         if (groups.size() == n) {
             int i = 0;
@@ -198,7 +200,7 @@ final class EnginesScenario {
     }
 
     /** The measured processes grouped under the topmost one among them (a jailer with its VMM), in pid order. */
-    static List<List<JsonNode>> instanceGroups(JsonNode children) {
+    static List<List<JsonNode>> instanceGroups(Iterable<JsonNode> children) {
         Map<Long, JsonNode> byPid = new LinkedHashMap<>();
         children.forEach(c -> byPid.put(c.path("pid").asLong(), c));
         Map<Long, List<JsonNode>> groups = new java.util.TreeMap<>();
@@ -250,7 +252,7 @@ final class EnginesScenario {
             }
             if (EnginesTable.measuredIdle(run)) {
                 int instances = EnginesTable.instances(run);
-                JsonNode children = run.path("memory").path("idle").path("children");
+                List<JsonNode> children = EnginesTable.instanceProcesses(run);
                 int groups = instanceGroups(children).size();
                 if (groups != instances) {
                     b.note(e + ": its " + instances + " idle instances ran in " + children.size() + " processes ("

@@ -217,6 +217,23 @@ final class EnginesTable {
         return n.path("memory").has("idle") && instances(n) > 0;
     }
 
+    /**
+     * The child processes that came with the idle instances: those measured with them and not in
+     * the no-instance baseline before. The Java engine's VMM host processes of other functions
+     * (the base snapshot's, the cold function's) live on beside them and are not theirs.
+     */
+    static List<JsonNode> instanceProcesses(JsonNode n) {
+        java.util.Set<Long> before = new java.util.HashSet<>();
+        n.path("memory").path("none").path("children").forEach(c -> before.add(c.path("pid").asLong()));
+        List<JsonNode> theirs = new ArrayList<>();
+        n.path("memory").path("idle").path("children").forEach(c -> {
+            if (!before.contains(c.path("pid").asLong())) {
+                theirs.add(c);
+            }
+        });
+        return theirs;
+    }
+
     /** Guest RAM per instance: mapped into the JVM (kvm) or into each QEMU. */
     private static OptionalDouble guest(JsonNode n, String field) {
         if (!measuredIdle(n) || n.path("engine").asText().equals("process")) {
@@ -225,18 +242,18 @@ final class EnginesTable {
         JsonNode idle = n.path("memory").path("idle");
         double kib = idle.path("jvm").path(field).asDouble() - n.path("memory").path("none").path("jvm").path(field)
                 .asDouble();
-        for (JsonNode c : idle.path("children")) {
+        for (JsonNode c : instanceProcesses(n)) {
             kib += c.path(field).asDouble();
         }
         return OptionalDouble.of(kib / instances(n) / MIB);
     }
 
     /**
-     * The child processes' private memory outside guest RAM, per instance: QEMUs, agent JVMs, or
-     * the Java engine's VMM host processes and their jailers (none when its VMs run in the JVM).
+     * The instances' processes' private memory outside guest RAM, per instance: QEMUs, agent JVMs,
+     * or the Java engine's VMM host processes and their jailers (none when its VMs run in the JVM).
      */
     private static OptionalDouble childRest(JsonNode n) {
-        JsonNode children = n.path("memory").path("idle").path("children");
+        List<JsonNode> children = instanceProcesses(n);
         if (!measuredIdle(n) || children.isEmpty()) {
             return OptionalDouble.empty();
         }

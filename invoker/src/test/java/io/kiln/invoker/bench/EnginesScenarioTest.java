@@ -179,6 +179,27 @@ class EnginesScenarioTest {
     }
 
     @Test
+    void otherFunctionsProcessesAreNotTheInstances() throws IOException {
+        // The base snapshot's and the cold function's VMM hosts (pids 5, 6) were there before the
+        // two instances came, in one new host (8) under its jailer (7).
+        JsonNode run = EnginesBench.JSON.readTree("""
+                {"engine": "kvm", "memory": {"instances": 2,
+                  "none": {"jvm": {"restPrivateDirtyKiB": 1000}, "children": [
+                    {"pid": 5, "ppid": 1, "restPrivateDirtyKiB": 50000}, {"pid": 6, "ppid": 1, "restPrivateDirtyKiB": 50000}]},
+                  "idle": {"jvm": {"restPrivateDirtyKiB": 1000}, "children": [
+                    {"pid": 5, "ppid": 1, "restPrivateDirtyKiB": 51000}, {"pid": 6, "ppid": 1, "restPrivateDirtyKiB": 51000},
+                    {"pid": 7, "ppid": 1, "restPrivateDirtyKiB": 100},
+                    {"pid": 8, "ppid": 7, "guestPrivateDirtyKiB": 4096, "restPrivateDirtyKiB": 40860, "restRssKiB": 4096}]}}}
+                """);
+        assertEquals(List.of(7L, 8L), EnginesTable.instanceProcesses(run).stream().map(c -> c.path("pid").asLong())
+                .toList());
+        // (100 + 4096 + 40860) KiB over 2 instances, the JVM unchanged.
+        assertEquals(List.of(new Memory("kvm", 1, 22.0, 2.0, 0), new Memory("kvm", 2, 22.0, 2.0, 0)),
+                EnginesScenario.memoryRows("kvm", run));
+        assertEquals(20.0, EnginesTable.overheadPerInstance(run).orElseThrow(), 1e-9, "beyond the guest's 2 MiB each");
+    }
+
+    @Test
     void nothingMeasuredIsAnError() {
         IOException e = assertThrows(IOException.class, () -> EnginesScenario.from(dir, "path", "host", false));
         assertEquals("no engine-*.json in " + dir + ": the harness measured nothing", e.getMessage());
