@@ -336,10 +336,14 @@ public final class EnginesBench {
     /**
      * The invoker JVM's private memory (guest RAM mapped into it apart: the Java engine's), its
      * heap in use after a GC, and every VMM or agent child's, guest RAM apart. Guest RAM is any
-     * mapping of a snapshot's {@code memory} file under this run's data directory.
+     * mapping of a snapshot's {@code memory} file under this run's data directory; in a child, any
+     * file named {@code memory}, wherever its jail shows it (the Java engine's jailed VMM hosts
+     * showed no mapping under the data directory in the lab run of 2026-11-30, so their guest
+     * pages were counted as the rest).
      */
     private ObjectNode memory(Path data) throws IOException, InterruptedException {
         Predicate<String> guestRam = path -> path.startsWith(data.toString()) && path.endsWith("/memory");
+        Predicate<String> childGuestRam = path -> path.endsWith("/memory") || path.endsWith("/memory (deleted)");
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(300);
@@ -353,7 +357,7 @@ public final class EnginesBench {
         for (long pid : Smaps.children(marker)) {
             // The parent ties a jailed VMM to its jailer: one instance's processes.
             long ppid = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
-            children.addObject().put("pid", pid).put("ppid", ppid).setAll(split(Smaps.read(pid, guestRam)));
+            children.addObject().put("pid", pid).put("ppid", ppid).setAll(split(Smaps.read(pid, childGuestRam)));
         }
         say("  memory: " + m);
         return m;
