@@ -38,41 +38,66 @@ import java.util.function.Predicate;
  *   <li>private memory with no instance, then with {@code --idle} idle instances of a second
  *       function {@code warm} (its minimum): the VMM processes' and the invoker JVM's
  *       Private_Clean + Private_Dirty, guest RAM (the snapshot's memory file) apart;</li>
- *   <li>sequential warm calls on those instances; then {@code warm} is deleted and the memory
- *       with no instance measured again, for the JVM's own drift.</li>
+ *   <li>sequential warm calls on those instances; then throughput: {@code --callers} concurrent
+ *       callers (1, 2, 8, 32) each for {@code --seconds}, on the same instances (calls beyond
+ *       them wait in the function's queue);</li>
+ *   <li>{@code warm} is deleted and the memory with no instance measured again, for the JVM's
+ *       own drift.</li>
  * </ol>
  * Raw results go to {@code OUT/engine-NAME.json}, rewritten after every step, so a run cut
  * short still leaves what it measured; {@code --table OUT} renders them ({@link EnginesTable}).
  * {@code --make-jar FILE} writes the function jar (on the host: javac takes over a minute under
- * the lab's TCG) and {@code --jar FILE} deploys it.
+ * the lab's TCG) and {@code --jar FILE} deploys it. {@code --json FILE} also writes the run as one
+ * {@code ScenarioResult} ({@link EnginesScenario}: {@code --scenario path --where host} on this
+ * machine, {@code path-lab}/{@code lab} in the lab); {@code --json FILE --scenario-json DIR} does
+ * only that, from an earlier run's raw results (the lab's, read on the host).
  */
 public final class EnginesBench {
 
     static final ObjectMapper JSON = new ObjectMapper();
     private static final int MEMORY_MIB = 256;
+    /** Room for the idle instances and a cold call's clone beside them. */
+    private static final int BUDGET_MIB = 4096;
     private static final byte[] INPUT = "side by side".getBytes();
 
     public static void main(String[] args) throws Exception {
         List<String> engines = List.of("qemu-kvm", "process", "kvm");
-        int cold = 5;
-        int warm = 200;
-        int idle = 4;
+        Plan plan = new Plan(5, 200, 4, List.of(1, 2, 8, 32), 5);
         Path out = null;
         Path jar = null;
+        Path json = null;
+        String scenario = "path-lab";
+        String where = "lab";
+        boolean quick = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--engines" -> engines = Arrays.asList(args[++i].split(","));
-                case "--cold" -> cold = Integer.parseInt(args[++i]);
-                case "--warm" -> warm = Integer.parseInt(args[++i]);
-                case "--idle" -> idle = Integer.parseInt(args[++i]);
+                case "--cold" -> plan = plan.withCold(Integer.parseInt(args[++i]));
+                case "--warm" -> plan = plan.withWarm(Integer.parseInt(args[++i]));
+                case "--idle" -> plan = plan.withIdle(Integer.parseInt(args[++i]));
+                case "--callers" -> plan = plan.withCallers(Arrays.stream(args[++i].split(",")).map(Integer::valueOf)
+                        .toList());
+                case "--seconds" -> plan = plan.withSeconds(Double.parseDouble(args[++i]));
                 case "--out" -> out = Path.of(args[++i]);
                 case "--jar" -> jar = Path.of(args[++i]);
+                case "--json" -> json = Path.of(args[++i]);
+                case "--scenario" -> scenario = args[++i];
+                case "--where" -> where = args[++i];
+                case "--quick" -> quick = true;
                 case "--make-jar" -> { // on the host: javac takes over a minute under the lab's TCG
                     Files.write(Path.of(args[++i]), Fixtures.functions());
                     return;
                 }
                 case "--table" -> {
                     System.out.print(EnginesTable.render(Path.of(args[++i])));
+                    return;
+                }
+                case "--scenario-json" -> { // DIR: the raw results of a run (the lab's) as one ScenarioResult
+                    out = Path.of(args[++i]);
+                    if (json == null) {
+                        throw new IllegalArgumentException("--json FILE must come before --scenario-json DIR");
+                    }
+                    writeScenario(out, scenario, where, quick, json);
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -85,12 +110,52 @@ public final class EnginesBench {
         byte[] function = jar != null ? Files.readAllBytes(jar) : Fixtures.functions();
         int failed = 0;
         for (String engine : engines) {
-            if (!new EnginesBench(engine, out.resolve("engine-" + engine + ".json"), function).run(cold, warm, idle)) {
+            if (!new EnginesBench(engine, out.resolve("engine-" + engine + ".json"), function, plan).run()) {
                 failed++;
             }
         }
         say(failed + " of " + engines.size() + " engines failed; the table: --table " + out);
+        if (json != null) {
+            writeScenario(out, scenario, where, quick, json);
+        }
         System.exit(failed == 0 ? 0 : 1);
+    }
+
+    private static void writeScenario(Path dir, String scenario, String where, boolean quick, Path json)
+            throws IOException {
+        EnginesScenario.from(dir, scenario, where, quick).write(json);
+        say("scenario " + scenario + " written to " + json);
+    }
+
+    /**
+     * How much to measure per engine: cold calls, warm calls, idle instances kept (they serve the
+     * warm calls and the throughput runs), concurrent callers of the throughput runs and how long
+     * each runs.
+     */
+    record Plan(int cold, int warm, int idle, List<Integer> callers, double seconds) {
+        Plan withCold(int n) {
+            return new Plan(n, warm, idle, callers, seconds);
+        }
+
+        Plan withWarm(int n) {
+            return new Plan(cold, n, idle, callers, seconds);
+        }
+
+        Plan withIdle(int n) {
+            return new Plan(cold, warm, n, callers, seconds);
+        }
+
+        Plan withCallers(List<Integer> c) {
+            return new Plan(cold, warm, idle, List.copyOf(c), seconds);
+        }
+
+        Plan withSeconds(double s) {
+            return new Plan(cold, warm, idle, callers, s);
+        }
+
+        int maxCallers() {
+            return callers.stream().mapToInt(Integer::intValue).max().orElse(1);
+        }
     }
 
     private final String engine;
@@ -98,17 +163,24 @@ public final class EnginesBench {
     private final ObjectNode result = JSON.createObjectNode();
     /** The fixtures' functions jar, with {@code com.example.Echo}. */
     private final byte[] jar;
+    private final Plan plan;
 
-    private EnginesBench(String engine, Path file, byte[] jar) {
+    private EnginesBench(String engine, Path file, byte[] jar, Plan plan) {
         this.engine = engine;
         this.file = file;
         this.jar = jar;
+        this.plan = plan;
     }
 
-    private boolean run(int cold, int warm, int idle) throws IOException, InterruptedException {
+    private boolean run() throws IOException, InterruptedException {
+        int idle = plan.idle();
         say("---- engine " + engine);
         result.put("engine", engine).put("started", Instant.now().toString()).put("loadavgStart", loadavg())
                 .put("host", EnginesTable.machine());
+        ObjectNode p = result.putObject("parameters").put("cold", plan.cold()).put("warm", plan.warm())
+                .put("idle", idle).put("seconds", plan.seconds()).put("memoryMib", MEMORY_MIB)
+                .put("budgetMib", BUDGET_MIB).put("maxConcurrency", plan.maxCallers());
+        plan.callers().forEach(p.putArray("callers")::add);
         save();
         Path data = Files.createTempDirectory("kiln-engines-bench-");
         String stage = "starting the invoker";
@@ -119,7 +191,7 @@ public final class EnginesBench {
         // (kvm), not jailed (kvm-group), or in this JVM as before (kvm-in-gateway).
         String engineSetting = engine.startsWith("kvm-") ? "kvm" : engine;
         System.setProperty("kiln.kvm.vmm", engine.equals("kvm-in-gateway") ? "in-gateway" : "group");
-        InvokerConfig config = InvokerConfig.defaults(data).withEngine(engineSetting).withMemoryBudgetMib(4096)
+        InvokerConfig config = InvokerConfig.defaults(data).withEngine(engineSetting).withMemoryBudgetMib(BUDGET_MIB)
                 .withJail(engine.equals("kvm-group") || engine.equals("kvm-in-gateway") ? "off" : "auto")
                 .withQueue(100, Duration.ofMinutes(5)).withStartTimeouts(Duration.ofMinutes(4), Duration.ofMinutes(1));
         try (Invoker invoker = Invoker.start(config, new SimpleMeterRegistry())) {
@@ -130,7 +202,7 @@ public final class EnginesBench {
             stage = "deploying cold (base and function snapshots)";
             result.set("deploy", deploy(invoker, "cold", echo.withKeepAlive(Duration.ZERO)));
             stage = "cold calls";
-            coldCalls(invoker, cold);
+            coldCalls(invoker, plan.cold());
             stage = "memory with no instance";
             waitForNoInstances(invoker);
             ObjectNode memory = result.putObject("memory").put("instances", idle).put("preTouchedHeap",
@@ -138,8 +210,10 @@ public final class EnginesBench {
             memory.set("none", memory(data));
             save();
             stage = "deploying warm (a second function snapshot) with " + idle + " idle instances";
+            // min = max: every warm call and throughput run is served by these instances, never a
+            // new one; maxConcurrency lets every caller in, the rest wait in the function's queue.
             result.set("deployWarm", deploy(invoker, "warm", echo.withMinInstances(idle).withMaxInstances(idle)
-                    .withKeepAlive(Duration.ofMinutes(30))));
+                    .withMaxConcurrency(plan.maxCallers()).withKeepAlive(Duration.ofMinutes(30))));
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (invoker.state("warm").pinnedIdle() < idle) {
                 if (System.nanoTime() > deadline) {
@@ -153,7 +227,9 @@ public final class EnginesBench {
             memory.set("idle", memory(data));
             save();
             stage = "warm calls";
-            warmCalls(invoker, warm);
+            warmCalls(invoker, plan.warm());
+            stage = "throughput";
+            throughput(invoker, idle);
             // A second baseline, with the instances gone again: how far the JVM's own private
             // memory moves by itself, the error bar of its growth per instance.
             stage = "memory after deleting warm";
@@ -228,6 +304,22 @@ public final class EnginesBench {
         save();
     }
 
+    /** Warm calls from 1, 2, 8... concurrent callers, each for {@code plan.seconds()}, after a short warm-up. */
+    private void throughput(Invoker invoker, int instances) throws Exception {
+        ArrayNode runs = result.putArray("throughput");
+        for (int callers : plan.callers()) {
+            CallersRun.run(invoker, "warm", INPUT, callers, Math.min(1, plan.seconds())); // warm-up: this many threads
+            CallersRun r = CallersRun.run(invoker, "warm", INPUT, callers, plan.seconds());
+            ObjectNode n = runs.addObject().put("callers", callers).put("seconds", r.seconds())
+                    .put("instances", instances).put("coldStarts", r.coldStarts());
+            ArrayNode l = n.putArray("latencyUs");
+            Arrays.stream(r.latenciesUs()).forEach(l::add);
+            say(String.format("  %d callers: %d calls in %.1f s, %.1f calls/s", callers, r.latenciesUs().length,
+                    r.seconds(), r.callsPerSecond()));
+            save();
+        }
+    }
+
     private static void check(CallResult r) {
         if (!Arrays.equals(INPUT, r.body())) {
             throw new IllegalStateException("wrong answer: " + new String(r.body()));
@@ -244,10 +336,14 @@ public final class EnginesBench {
     /**
      * The invoker JVM's private memory (guest RAM mapped into it apart: the Java engine's), its
      * heap in use after a GC, and every VMM or agent child's, guest RAM apart. Guest RAM is any
-     * mapping of a snapshot's {@code memory} file under this run's data directory.
+     * mapping of a snapshot's {@code memory} file under this run's data directory; in a child, any
+     * file named {@code memory}, wherever its jail shows it (the Java engine's jailed VMM hosts
+     * showed no mapping under the data directory in the lab run of 2026-11-30, so their guest
+     * pages were counted as the rest).
      */
     private ObjectNode memory(Path data) throws IOException, InterruptedException {
         Predicate<String> guestRam = path -> path.startsWith(data.toString()) && path.endsWith("/memory");
+        Predicate<String> childGuestRam = path -> path.endsWith("/memory") || path.endsWith("/memory (deleted)");
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(300);
@@ -259,7 +355,9 @@ public final class EnginesBench {
         String marker = engine.equals("process") ? "kiln-agent.jar"
                 : engine.startsWith("kvm") ? "io.kiln.microvm.group.VmHostMain" : "qemu-system";
         for (long pid : Smaps.children(marker)) {
-            children.addObject().put("pid", pid).setAll(split(Smaps.read(pid, guestRam)));
+            // The parent ties a jailed VMM to its jailer: one instance's processes.
+            long ppid = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
+            children.addObject().put("pid", pid).put("ppid", ppid).setAll(split(Smaps.read(pid, childGuestRam)));
         }
         say("  memory: " + m);
         return m;
@@ -269,9 +367,9 @@ public final class EnginesBench {
         ObjectNode n = JSON.createObjectNode();
         n.put("guestMappings", s.selectedMappings());
         n.put("guestPrivateCleanKiB", s.selected().cleanKiB()).put("guestPrivateDirtyKiB", s.selected().dirtyKiB())
-                .put("guestRssKiB", s.selected().rssKiB());
+                .put("guestRssKiB", s.selected().rssKiB()).put("guestPssKiB", s.selected().pssKiB());
         n.put("restPrivateCleanKiB", s.rest().cleanKiB()).put("restPrivateDirtyKiB", s.rest().dirtyKiB())
-                .put("restRssKiB", s.rest().rssKiB());
+                .put("restRssKiB", s.rest().rssKiB()).put("restPssKiB", s.rest().pssKiB());
         return n;
     }
 

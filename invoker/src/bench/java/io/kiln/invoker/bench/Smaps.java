@@ -15,14 +15,19 @@ import java.util.function.Predicate;
  */
 final class Smaps {
 
-    /** kB of one group of mappings. */
-    record Private(long cleanKiB, long dirtyKiB, long rssKiB) {
+    /**
+     * kB of one group of mappings: Private_Clean, Private_Dirty, Rss, and Pss (the pages shared
+     * with other processes divided among them, so the sum over processes is what they use).
+     */
+    record Private(long cleanKiB, long dirtyKiB, long rssKiB, long pssKiB) {
+        static final Private NONE = new Private(0, 0, 0, 0);
+
         long totalKiB() {
             return cleanKiB + dirtyKiB;
         }
 
         Private plus(Private o) {
-            return new Private(cleanKiB + o.cleanKiB, dirtyKiB + o.dirtyKiB, rssKiB + o.rssKiB);
+            return new Private(cleanKiB + o.cleanKiB, dirtyKiB + o.dirtyKiB, rssKiB + o.rssKiB, pssKiB + o.pssKiB);
         }
     }
 
@@ -36,10 +41,23 @@ final class Smaps {
     private Smaps() {
     }
 
+    /** {@code /proc/PID/smaps} ({@code pid} -1: this JVM's) split by {@code select} on each mapping's path. */
     static Split read(long pid, Predicate<String> select) throws IOException {
-        List<String> lines = Files.readAllLines(Path.of("/proc/" + (pid < 0 ? "self" : Long.toString(pid)), "smaps"));
-        Private selected = new Private(0, 0, 0);
-        Private rest = new Private(0, 0, 0);
+        return parse(Files.readAllLines(Path.of("/proc/" + (pid < 0 ? "self" : Long.toString(pid)), "smaps")), select);
+    }
+
+    /**
+     * The whole process at once, from {@code /proc/PID/smaps_rollup} (the kernel sums every mapping:
+     * far cheaper than smaps for a QEMU with thousands of them).
+     */
+    static Private rollup(long pid) throws IOException {
+        return parse(Files.readAllLines(Path.of("/proc/" + pid, "smaps_rollup")), path -> false).rest();
+    }
+
+    /** smaps or smaps_rollup text: a header line per mapping (rollup: one), then its fields. */
+    static Split parse(List<String> lines, Predicate<String> select) {
+        Private selected = Private.NONE;
+        Private rest = Private.NONE;
         int mappings = 0;
         boolean in = false;
         for (String line : lines) {
@@ -77,13 +95,16 @@ final class Smaps {
 
     private static Private field(String line) {
         if (line.startsWith("Private_Clean:")) {
-            return new Private(kib(line), 0, 0);
+            return new Private(kib(line), 0, 0, 0);
         }
         if (line.startsWith("Private_Dirty:")) {
-            return new Private(0, kib(line), 0);
+            return new Private(0, kib(line), 0, 0);
         }
         if (line.startsWith("Rss:")) {
-            return new Private(0, 0, kib(line));
+            return new Private(0, 0, kib(line), 0);
+        }
+        if (line.startsWith("Pss:")) { // not Pss_Anon, Pss_File...: those split the same pages again
+            return new Private(0, 0, 0, kib(line));
         }
         return null;
     }
@@ -93,15 +114,26 @@ final class Smaps {
         return Long.parseLong(f[1]);
     }
 
-    /** The direct children of this JVM whose command line contains {@code marker}. */
+    /**
+     * The descendants of this JVM whose command line contains {@code marker}. A jailed VMM is the
+     * jailer's child; the jailer, in the list too when its own command line names the VMM, is
+     * part of what a jail costs.
+     */
     static List<Long> children(String marker) {
+        return descendants(argv -> String.join(" ", argv).contains(marker));
+    }
+
+    /** The descendants of this JVM running {@code program} itself (its argv[0]'s file name), not a wrapper of it. */
+    static List<Long> running(String program) {
+        return descendants(argv -> argv.length > 0 && Path.of(argv[0]).getFileName().toString().equals(program));
+    }
+
+    private static List<Long> descendants(Predicate<String[]> select) {
         List<Long> pids = new ArrayList<>();
-        // Descendants: a jailed VMM is the jailer's child (the jailer itself, in the list too,
-        // is part of what a jail costs).
         ProcessHandle.current().descendants().forEach(p -> {
             try {
-                String cmd = Files.readString(Path.of("/proc/" + p.pid(), "cmdline")).replace('\0', ' ');
-                if (cmd.contains(marker)) {
+                String[] argv = Files.readString(Path.of("/proc/" + p.pid(), "cmdline")).split("\0");
+                if (select.test(argv)) {
                     pids.add(p.pid());
                 }
             } catch (IOException e) {
