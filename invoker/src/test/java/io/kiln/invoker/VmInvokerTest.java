@@ -3,14 +3,20 @@ package io.kiln.invoker;
 import io.kiln.agent.testing.Fixtures;
 import io.kiln.invoker.call.CallException;
 import io.kiln.invoker.call.CallResult;
+import io.kiln.invoker.engine.KvmEngine;
+import io.kiln.invoker.engine.VmGroups;
 import io.kiln.invoker.instance.StartFailure;
 import io.kiln.invoker.store.FunctionConfig;
 import io.kiln.invoker.store.FunctionVersion;
 import io.kiln.invoker.testing.Await;
 import io.kiln.microvm.boot.HostCpu;
+import io.kiln.microvm.group.VmHost;
 import io.kiln.microvm.image.GuestImage;
+import io.kiln.microvm.jail.Jailer;
+import io.kiln.microvm.snapshot.Snapshot;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -23,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static io.kiln.invoker.testing.Calls.call;
@@ -42,6 +50,7 @@ import static io.kiln.invoker.testing.Calls.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -169,8 +178,84 @@ class VmInvokerTest {
         assertEquals("calls=2", text(join(waiting)));
     }
 
+    /**
+     * The Java engine's VMM host process of a deployed function, opened from the host side: it
+     * runs as its group's uid under the seccomp filter, in its own namespaces, sees neither the
+     * node's secrets nor another function's snapshots, and its cgroup carries the group's memory
+     * limit. Only where the engine is the Java engine with jails on (the lab); QEMU's jail has
+     * its own tests (QemuJailTest, GatewayJailTest).
+     */
     @Test
     @Order(3)
+    void theJavaEnginesVmmHostProcessIsJailedSandboxedAndLimited() throws Exception {
+        Assumptions.assumeTrue(invoker.engine().engine() instanceof KvmEngine && invoker.jail().enabled(),
+                "the Java engine with jails on: " + invoker.engine().engine());
+        KvmEngine engine = (KvmEngine) invoker.engine().engine();
+        Path secret = Files.writeString(data.resolve("token"), "a stand-in for the gateway's token\n");
+        VmHost host = engine.hosts().running("probe");
+        assertNotNull(host, "probe's host process runs");
+        long vmm = vmmPid(host.pid());
+        String status = Files.readString(Path.of("/proc/" + vmm + "/status"));
+        int uid = uidOf(status);
+        assertNotEquals(0, uid, status);
+        assertTrue(uid >= VmGroups.FIRST_UID, status);
+        assertTrue(status.contains("Seccomp:\t2"), status);
+        assertTrue(status.contains("NoNewPrivs:\t1"), status);
+        assertTrue(status.contains("CapEff:\t0000000000000000"), status);
+        for (String ns : List.of("mnt", "net", "pid")) {
+            assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)),
+                    Files.readSymbolicLink(Path.of("/proc/" + vmm + "/ns/" + ns)), ns);
+        }
+
+        Path snapshots = data.resolve("snapshots").resolve(engine.snapshotKey()).resolve("functions");
+        Path own = snapshots.resolve("probe/v1").resolve(Snapshot.MEMORY_FILE);
+        Path other = snapshots.resolve("one/v1").resolve(Snapshot.MEMORY_FILE);
+        assertTrue(Files.isRegularFile(own) && Files.isRegularFile(other), "both functions have snapshots");
+        assertFalse(Files.exists(Path.of("/proc/" + vmm + "/root" + secret)), "the secret is not in its root");
+        // Opened as the VMM would: in its mount namespace, as its uid.
+        assertEquals("ok", openAs(vmm, uid, own));
+        String denied = openAs(vmm, uid, other);
+        assertTrue(denied.contains("Permission denied"), denied);
+        String absent = openAs(vmm, uid, secret);
+        assertTrue(absent.contains("No such file or directory"), absent);
+
+        Jailer jailer = invoker.jail().jailer().orElseThrow();
+        long expected = VmGroups.vmSlots(probe()) * (256L + engine.vmOverheadMib()) << 20;
+        assertEquals(expected, jailer.cgroups().memoryLimitOf(vmm).orElseThrow());
+    }
+
+    /**
+     * "ok" if the VMM's uid can open {@code path} as the VMM sees it, else what dd said: in its
+     * mount namespace AND its root ({@code -r}; without it, nsenter resolves paths from the
+     * namespace's original root, the copy of the host's tree the jail was cut from).
+     */
+    private static String openAs(long pid, int uid, Path path) throws Exception {
+        Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-m", "-r", "-S", Integer.toString(uid),
+                "-G", Integer.toString(uid), "--", "dd", "if=" + path, "of=/dev/null", "bs=4096", "count=1")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return p.exitValue() == 0 ? "ok" : out;
+    }
+
+    private static int uidOf(String status) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith("Uid:")) {
+                return Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+            }
+        }
+        throw new AssertionError("no Uid line in " + status);
+    }
+
+    /** The JVM under the jailer: the host process started is setpriv's, exec'd into the jailer. */
+    private static long vmmPid(long started) {
+        return ProcessHandle.of(started).orElseThrow().descendants()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no java under " + started)).pid();
+    }
+
+    @Test
+    @Order(4)
     void aTimeoutDestroysTheVmAndTheNextCallWorks() throws IOException {
         long timeoutMs = 1500 * SLOWDOWN;
         deploy("slow", probe().withTimeout(Duration.ofMillis(timeoutMs)), new ArrayList<>());
@@ -190,7 +275,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aGuestCrashFailsTheCallAndTheNextCallWorks() throws IOException {
         deploy("crashy", probe(), new ArrayList<>());
         CallException e = failure(start(invoker, "crashy", "halt"));
@@ -201,7 +286,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aFailedInitReportsTheFunctionsOutputAndKeepsThePreviousVersion() {
         StartFailure e = assertThrows(StartFailure.class, () -> deploy("probe",
                 FunctionConfig.of("com.example.BadStatic").withMemoryMib(256), new ArrayList<>()));
@@ -211,7 +296,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void redeployWhileACallRunsLetsItFinish() throws IOException {
         CompletableFuture<CallResult> inFlight = start(invoker, "probe", "sleep 4000");
         Await.until(SETTLE, 1, () -> invoker.state("probe").inFlight(), "calls in flight");
@@ -226,7 +311,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void keepAliveExpiryDestroysTheVm() throws IOException {
         deploy("brief", probe().withKeepAlive(Duration.ofMillis(500)), new ArrayList<>());
         assertEquals("calls=1", text(call(invoker, "brief", "count")));
@@ -234,7 +319,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aRestartKeepsFunctionsAndTheirSnapshots() throws IOException {
         invoker.close();
         Await.until(SETTLE, List.of(), VmInvokerTest::vmsLeft, "VMs left after close");
@@ -250,7 +335,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void aNewGuestImageRebuildsSnapshotsLazily() throws IOException {
         invoker.close();
         GuestImage image = GuestImage.locate();
@@ -288,7 +373,7 @@ class VmInvokerTest {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void twoClonesDrawDifferentRandomBytesAndTheirClockNeverGoesBack() throws IOException {
         // Zero keep-alive: each call is a fresh clone of the one function snapshot.
         deploy("clones", FunctionConfig.of("com.example.CloneProbe").withMemoryMib(256)
