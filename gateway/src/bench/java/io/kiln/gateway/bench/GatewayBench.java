@@ -52,6 +52,7 @@ public final class GatewayBench {
     private static final Pattern TIMING = Pattern.compile("(\\w+);dur=([0-9.]+)");
 
     public static void main(String[] args) throws Exception {
+        java.time.Instant started = java.time.Instant.now();
         String engine = "auto";
         Integer callsGiven = null;
         boolean quick = false;
@@ -140,7 +141,8 @@ public final class GatewayBench {
                 Files.writeString(out, report);
             }
             if (json != null) {
-                result(rows, gateway, engine, calls, warmupCalls, quick, handler).table(report).build().write(json);
+                result(rows, gateway, engine, calls, warmupCalls, quick, handler).startedAt(started).table(report).build()
+                        .write(json);
                 System.err.println("[bench] JSON written to " + json.toAbsolutePath());
             }
         } finally {

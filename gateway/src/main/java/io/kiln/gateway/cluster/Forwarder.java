@@ -83,7 +83,7 @@ public final class Forwarder implements AutoCloseable {
         // cannot be told from a call the node was running when it died: the first must go to the
         // next node, the second must not (it may have run). On a new connection a dead node is a
         // refused connect, nothing was sent, and the call moves on. The price is a connect per
-        // forwarded call (BENCHMARKS.md has it).
+        // forwarded call (docs/BENCHMARKS-NOTES.md, "Several nodes", has it).
         this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(connectTimeoutMs)
                 .setKeepAlive(false).setMaxPoolSize(256).setDecompressionSupported(false));
         this.self = self;

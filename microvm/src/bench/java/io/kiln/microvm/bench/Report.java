@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** The results as a console table and as the Markdown that goes into docs/BENCHMARKS.md. */
+/** The results as a console table and as Markdown (the scenario result's {@code table}, which the report folds in). */
 final class Report {
     private final MicroVmBench.Environment env;
     private final QemuBench.Accel accel;

@@ -87,7 +87,7 @@ final class Figures {
         String name = "cold-warm-" + where + ".png";
         ScenarioResult r = run.scenario(scenario);
         if (r == null) {
-            return notDrawn(name, "Cold against warm calls, " + where, scenario + " not run: " + run.whyNotRun(scenario));
+            return notDrawn(name, "Cold against warm calls, " + where, scenario + ": " + run.missing(scenario).line());
         }
         XYSeriesCollection data = new XYSeriesCollection();
         List<String> engines = new ArrayList<>();
@@ -154,7 +154,7 @@ final class Figures {
         ScenarioResult r = run.scenario(scenario);
         if (r == null) {
             return notDrawn(name, "Warm calls per second against callers, " + where,
-                    scenario + " not run: " + run.whyNotRun(scenario));
+                    scenario + ": " + run.missing(scenario).line());
         }
         XYSeriesCollection data = new XYSeriesCollection();
         List<String> engines = new ArrayList<>();
@@ -193,7 +193,7 @@ final class Figures {
         for (String scenario : List.of("density", "path-lab")) {
             ScenarioResult r = run.scenario(scenario);
             if (r == null) {
-                missing.add(scenario + " not run: " + run.whyNotRun(scenario));
+                missing.add(scenario + ": " + run.missing(scenario).line());
                 continue;
             }
             if (r.memory().isEmpty()) {

@@ -9,11 +9,11 @@ import java.util.function.Function;
  */
 public record Goal(String scenario, String statement, String source, Function<ScenarioResult, Verdict> check) {
 
-    /** The verdict on a run: not run when the scenario left no result. */
+    /** The verdict on a run: not run or FAILED when the scenario left no result. */
     public Verdict judge(RunResults run) {
         ScenarioResult result = run.scenario(scenario);
         if (result == null) {
-            return Verdict.notRun(run.whyNotRun(scenario));
+            return run.missing(scenario);
         }
         return check.apply(result);
     }

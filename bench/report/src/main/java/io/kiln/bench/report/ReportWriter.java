@@ -124,7 +124,7 @@ final class ReportWriter {
             String name = "[" + scenario + "](#" + scenario + ")";
             if (goals.isEmpty()) {
                 md.append("| ").append(name).append(" | ").append(where).append(" | no goal set | ")
-                        .append(r == null ? Verdict.notRun(run.whyNotRun(scenario)).line() : "measured").append(" |\n");
+                        .append(r == null ? run.missing(scenario).line() : "measured").append(" |\n");
             }
             for (Goal g : goals) {
                 md.append("| ").append(name).append(" | ").append(where).append(" | ").append(g.statement())
@@ -140,7 +140,7 @@ final class ReportWriter {
         md.append("<a id=\"").append(scenario).append("\"></a>\n\n## ").append(scenario).append(": ").append(s.title())
                 .append("\n\n").append(s.measures()).append("\n\n");
         if (r == null) {
-            md.append("**Not run** in this run: ").append(run.whyNotRun(scenario)).append(".\n\n");
+            md.append("No result in this run: ").append(run.missing(scenario).line()).append(".\n\n");
         } else {
             md.append("Measured on the ").append(Format.where(r.where(), run.host())).append(", engines: ")
                     .append(r.engines().stream().map(e -> "`" + e + "` (" + Format.engine(e) + ")")

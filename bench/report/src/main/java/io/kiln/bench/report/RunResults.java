@@ -47,6 +47,15 @@ public record RunResults(Path dir, HostInfo host, Map<String, ScenarioResult> sc
         return scenarios.get(name);
     }
 
+    /**
+     * The verdict on a scenario that left no result: FAILED when it ran (run-all.sh recorded an
+     * exit status: it failed, or exited 0 without writing its result), else not run.
+     */
+    public Verdict missing(String name) {
+        HostInfo.ScenarioRun r = host.run(name);
+        return r != null && r.exitStatus() != null ? Verdict.failed(whyNotRun(name)) : Verdict.notRun(whyNotRun(name));
+    }
+
     /** Why a scenario has no result: what run-all.sh recorded, or that it was not asked for. */
     public String whyNotRun(String name) {
         HostInfo.ScenarioRun run = host.run(name);

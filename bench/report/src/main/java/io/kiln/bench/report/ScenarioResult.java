@@ -119,8 +119,8 @@ public record ScenarioResult(String scenario, String title, String where, List<S
         private final String scenario;
         private final String title;
         private final String where;
-        private final Instant startedAt = Instant.now();
-        private final long startedNanos = System.nanoTime();
+        private Instant startedAt = Instant.now();
+        private long startedNanos = System.nanoTime();
         private final List<String> engines = new ArrayList<>();
         private boolean quick;
         private final Map<String, Object> parameters = new LinkedHashMap<>();
@@ -139,6 +139,16 @@ public record ScenarioResult(String scenario, String title, String where, List<S
             this.scenario = scenario;
             this.title = title;
             this.where = where;
+        }
+
+        /**
+         * The scenario began at {@code at}, before this builder was made: for a harness that
+         * builds its result only once it has measured everything.
+         */
+        public Builder startedAt(Instant at) {
+            startedNanos = System.nanoTime() - java.time.Duration.between(at, Instant.now()).toNanos();
+            startedAt = at;
+            return this;
         }
 
         public Builder engine(String engine) {

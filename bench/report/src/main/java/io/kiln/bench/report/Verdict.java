@@ -4,7 +4,7 @@ package io.kiln.bench.report;
 public record Verdict(Status status, String detail) {
 
     public enum Status {
-        MET("met"), NOT_MET("NOT met"), NOT_MEASURED("not measured"), NOT_RUN("not run");
+        MET("met"), NOT_MET("NOT met"), NOT_MEASURED("not measured"), NOT_RUN("not run"), FAILED("FAILED");
 
         final String words;
 
@@ -25,9 +25,13 @@ public record Verdict(Status status, String detail) {
         return new Verdict(Status.NOT_RUN, why);
     }
 
+    static Verdict failed(String why) {
+        return new Verdict(Status.FAILED, why);
+    }
+
     /** "**met**: 19.0x (...)", as the report prints it. */
     public String line() {
-        String words = status == Status.MET || status == Status.NOT_MET ? "**" + status.words + "**" : status.words;
+        String words = status == Status.MET || status == Status.NOT_MET || status == Status.FAILED ? "**" + status.words + "**" : status.words;
         return words + ": " + detail;
     }
 }

@@ -116,13 +116,13 @@ class ReportTest {
         assertTrue(md.contains("| warm call (ms) | p50 | 50.0 |\n|  | p99 | 99.0 |\n|  | p99.9 | 100 |\n|  | n | 100 |\n"), md);
         assertTrue(md.contains("| [density](#density) | — | " + Goals.of("density").get(0).statement()
                 + " | not run: script missing |"), md);
-        assertTrue(md.contains("**Not run** in this run: quick mode skips the nested lab."), md);
+        assertTrue(md.contains("No result in this run: not run: quick mode skips the nested lab."), md);
         assertTrue(md.contains("[vmm.json](../bench/results/2026-11-30-quick/vmm.json), "
                 + "[vmm.log](../bench/results/2026-11-30-quick/vmm.log)"), md);
         assertTrue(md.contains("[BENCHMARKS-NOTES.md](BENCHMARKS-NOTES.md)"), md);
         assertTrue(md.contains("![Cold vs warm calls, host (QEMU TCG): solid cold, dashed warm]"
                 + "(../bench/results/2026-11-30-quick/figures/cold-warm-host.png)"), md);
-        assertTrue(md.contains("*Not drawn: `cold-warm-lab.png` (Cold against warm calls, lab): path-lab not run: "
+        assertTrue(md.contains("*Not drawn: `cold-warm-lab.png` (Cold against warm calls, lab): path-lab: not run: "
                 + "quick mode skips the nested lab.*"), md);
         assertTrue(md.contains("*Not drawn: `memory.png`"), md);
         assertTrue(md.contains("- qemu fell back to -cpu host,-arch-capabilities\n"), md);
@@ -212,6 +212,9 @@ class ReportTest {
                 "--exit", "1", "--seconds", "4.5", "--reason", "exit 1: no PostgreSQL"}, System.out, System.err));
         assertEquals(new HostInfo.ScenarioRun("queue", 1, 4.5, "exit 1: no PostgreSQL"), HostInfo.read(host).run("queue"));
         assertEquals("exit 1: no PostgreSQL", RunResults.read(results).whyNotRun("queue"));
+        assertEquals("**FAILED**: exit 1: no PostgreSQL", RunResults.read(results).missing("queue").line(),
+                "a scenario that ran and left no result failed; it was not merely not run");
+        assertEquals("not run: quick mode skips the nested lab", RunResults.read(results).missing("path-lab").line());
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(2, ReportMain.run(new String[]{"--results", results.toString(), "--bogus", "x"}, System.out,
                 new PrintStream(err)));
