@@ -78,7 +78,8 @@ final class EnginesScenario {
                 r.samples(), r.throughput(), r.memory(), r.notes(), r.table());
     }
 
-    private static Map<String, JsonNode> read(Path dir) throws IOException {
+    /** Each engine's raw results ({@code engine-*.json}) in {@code dir}, by engine name. */
+    static Map<String, JsonNode> read(Path dir) throws IOException {
         Map<String, JsonNode> runs = new LinkedHashMap<>();
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {

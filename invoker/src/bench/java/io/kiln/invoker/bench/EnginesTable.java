@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -35,15 +34,7 @@ final class EnginesTable {
     }
 
     static String render(Path dir) throws IOException {
-        Map<String, JsonNode> runs = new LinkedHashMap<>();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().matches("engine-.*\\.json")).sorted().toList();
-        }
-        for (Path f : files) {
-            JsonNode n = EnginesBench.JSON.readTree(f.toFile());
-            runs.put(n.path("engine").asText(), n);
-        }
+        Map<String, JsonNode> runs = EnginesScenario.read(dir);
         if (runs.isEmpty()) {
             return "no engine-*.json in " + dir + "\n";
         }
