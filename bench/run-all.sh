@@ -135,7 +135,8 @@ why_not() {
 
 # The run's directory: <UTC date>[-quick], then -2, -3... if taken.
 if [[ -z "$results" ]]; then
-    base="bench/results/$(date -u +%Y-%m-%d)$([[ $quick == 1 ]] && echo -quick)"
+    # (|| true: an assignment's status is its substitution's, and set -e would end a full run here)
+    base="bench/results/$(date -u +%Y-%m-%d)$([[ $quick == 1 ]] && echo -quick || true)"
     results=$base
     n=2
     while [[ -e "$results" ]]; do results="$base-$n"; n=$((n + 1)); done
