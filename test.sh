@@ -11,7 +11,7 @@ kiln_prepare
 echo "[test] guest image: $KILN_GUEST_DIR; jailer: $KILN_JAILER" >&2
 
 start=$SECONDS
-echo "[test] building and running every test (about 47 minutes on 2 cores under TCG: 21 of Maven, the queue's crash tests included, and 26 in the lab)" >&2
+echo "[test] building and running every test (about 46 minutes on 2 cores under TCG: 21 of Maven, the queue's crash tests included, and 25 in the lab)" >&2
 status=0
 # install -Pfunction-kit: verify, and kiln-function-api and kiln-function-testkit (only they)
 # go into ~/.m2 as ./run.sh puts them there, right after their own tests and before the CLI's
