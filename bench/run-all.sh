@@ -27,6 +27,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 say() { printf '[bench] %s\n' "$*" >&2; }
+# set -e ends the script at a failed command; say which, so that it never ends silently.
+trap 'say "ERROR: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
 usage_error() {
     printf 'run-all.sh: %s\n' "$*" >&2
     sed -n '6,7p' "$0" | sed 's/^# */usage: /' >&2
