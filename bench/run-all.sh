@@ -36,15 +36,15 @@ usage_error() {
 }
 
 # The scenarios, in the order they run: name|script|where|quick seconds|full seconds|what it measures.
-# The seconds: quick ones measured in a quick run on the 2-core development machine (kvm_pvm, QEMU
-# TCG; a lab ran beside it), full ones the scripts' own estimates there.
+# The seconds, measured on the 2-core development machine (kvm_pvm, QEMU TCG): quick ones in a
+# quick run with a lab beside it, full ones in the full run of 2026-11-30 on an idle machine.
 scenario_table=(
-    "vmm|bench/microvm.sh|host|80|240|Java KVM engine vs QEMU -M microvm, tiny guest: create to first serial byte, snapshot restore at 128 MiB and 1 GiB (needs /dev/kvm)"
-    "path|bench/path.sh|host|100|300|the full path on this host's engine (QEMU TCG here): boot to READY, snapshots, cold and warm calls, throughput at 1-32 callers"
-    "gateway|bench/gateway.sh|host|70|150|a warm call through the gateway phase by phase (Server-Timing) against a bare Vert.x handler, 1, 2 and 8 clients"
-    "density|bench/density.sh|host|50|120|how many idle warm instances fit in a memory budget, private memory per instance from smaps"
-    "queue|bench/queue.sh|host|60|150|the durable queue through a no-op function: enqueue to start and throughput, embedded SQLite vs PostgreSQL"
-    "path-lab|bench/lab-engines.sh|lab|480|1200|the full path on real KVM: the Java engine and QEMU-KVM side by side, in the nested lab unless this host has hardware KVM"
+    "vmm|bench/microvm.sh|host|80|205|Java KVM engine vs QEMU -M microvm, tiny guest: create to first serial byte, snapshot restore at 128 MiB and 1 GiB (needs /dev/kvm)"
+    "path|bench/path.sh|host|100|167|the full path on this host's engine (QEMU TCG here): boot to READY, snapshots, cold and warm calls, throughput at 1-32 callers"
+    "gateway|bench/gateway.sh|host|70|90|a warm call through the gateway phase by phase (Server-Timing) against a bare Vert.x handler, 1, 2 and 8 clients"
+    "density|bench/density.sh|host|50|49|how many idle warm instances fit in a memory budget, private memory per instance from smaps"
+    "queue|bench/queue.sh|host|60|80|the durable queue through a no-op function: enqueue to start and throughput, embedded SQLite vs PostgreSQL"
+    "path-lab|bench/lab-engines.sh|lab|480|834|the full path on real KVM: the Java engine and QEMU-KVM side by side, in the nested lab unless this host has hardware KVM"
 )
 field() { # field LINE N: the Nth (1-based) |-separated field
     local IFS='|'
@@ -100,7 +100,7 @@ if [[ $list == 1 ]]; then
         printf '%-9s %-5s %-7s %-7s %s (%s)\n' "$(field "$line" 1)" "$(field "$line" 3)" \
             "$(minutes "$(field "$line" 4)")" "$(minutes "$(field "$line" 5)")" "$(field "$line" 6)" "$(field "$line" 2)"
     done
-    printf 'estimated times on 2 cores, QEMU TCG; the build adds about 3 minutes (a quick run took 8m40s in all)\n'
+    printf 'estimated times on 2 cores, QEMU TCG; the build adds about 3 minutes (a quick run took 8m40s in all, a full one 24m32s)\n'
     exit 0
 fi
 
